@@ -1,0 +1,75 @@
+"""Event Sourcery: an event store for event sourcing, CQRS and event-driven systems.
+
+Quick start::
+
+    from event_sourcery import configure_models, get_event_store, Event
+    configure_models(Base)
+    event_store = get_event_store(session)
+    event_store.append(CustomerSubscribed(plan_id=1, model="yearly"), stream_id=uuid4())
+    session.commit()
+"""
+
+from event_sourcery.connect import connect, create_schema, get_event_store
+from event_sourcery.context import Context
+from event_sourcery.errors import (
+    ConcurrentStreamWriteError,
+    DuplicateEventId,
+    DuplicateEventName,
+    EventStoreError,
+    EventTypeError,
+    InvalidEnvelope,
+    InvalidExpectedVersion,
+    NoEventsToAppend,
+    StreamNameConflict,
+    UnknownEventType,
+    UnsupportedURL,
+    VersioningMismatch,
+)
+from event_sourcery.event import Event, event_name
+from event_sourcery.event_store import EventStore
+from event_sourcery.models import Models, configure_models
+from event_sourcery.records import Envelope, RawEvent, Recorded
+from event_sourcery.registry import EventRegistry, default_registry
+from event_sourcery.storage.memory import InMemoryStorage
+from event_sourcery.storage.protocol import NewEvent, Storage
+from event_sourcery.storage.sql.storage import SqlStorage
+from event_sourcery.streams import StreamId
+from event_sourcery.versioning import ANY, NO_VERSIONING, ExpectedVersion, Versioning
+
+__all__ = [
+    "ANY",
+    "NO_VERSIONING",
+    "ConcurrentStreamWriteError",
+    "Context",
+    "DuplicateEventId",
+    "DuplicateEventName",
+    "Envelope",
+    "Event",
+    "EventRegistry",
+    "EventStore",
+    "EventStoreError",
+    "EventTypeError",
+    "ExpectedVersion",
+    "InMemoryStorage",
+    "InvalidEnvelope",
+    "InvalidExpectedVersion",
+    "Models",
+    "NewEvent",
+    "NoEventsToAppend",
+    "RawEvent",
+    "Recorded",
+    "SqlStorage",
+    "Storage",
+    "StreamId",
+    "StreamNameConflict",
+    "UnknownEventType",
+    "UnsupportedURL",
+    "Versioning",
+    "VersioningMismatch",
+    "configure_models",
+    "connect",
+    "create_schema",
+    "default_registry",
+    "event_name",
+    "get_event_store",
+]

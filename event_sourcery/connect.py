@@ -1,0 +1,77 @@
+"""Ways in: ``connect(url)`` for notebooks and scripts, ``get_event_store(session)`` for apps."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from event_sourcery.errors import UnsupportedURL
+from event_sourcery.event_store import EventStore
+from event_sourcery.registry import EventRegistry, default_registry
+from event_sourcery.storage.memory import InMemoryStorage
+from event_sourcery.storage.sql import dialects, tables
+from event_sourcery.storage.sql.storage import SqlStorage
+from event_sourcery.storage.sql.transactions import EngineTransactions, SessionTransactions
+
+MEMORY_URL = "memory://"
+
+
+def get_event_store(session: Session, registry: EventRegistry = default_registry) -> EventStore:
+    """An EventStore bound to the caller's Session: it never commits; the caller does."""
+    return EventStore(SqlStorage(SessionTransactions(session)), registry)
+
+
+def connect(
+    url: str | URL | Engine,
+    *,
+    registry: EventRegistry = default_registry,
+    create_tables: bool = True,
+    sqlite_synchronous: str = "FULL",
+) -> EventStore:
+    """An EventStore with its own engine; every append commits as one unit of work.
+
+    ``url``: ``sqlite:///events.db`` (WAL; ``sqlite_synchronous="NORMAL"`` trades the last
+    transactions on power loss for speed), ``postgresql+psycopg://...``, an Engine, or
+    ``memory://`` for the in-memory backend.
+    """
+    if isinstance(url, str) and url.startswith(MEMORY_URL):
+        return EventStore(InMemoryStorage(), registry)
+    engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
+    if create_tables:
+        create_schema(engine)
+    return EventStore(SqlStorage(EngineTransactions(engine)), registry)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the library's tables and indexes where they are missing."""
+    try:
+        tables.metadata.create_all(engine)
+    except (IntegrityError, ProgrammingError):  # another process created them concurrently
+        tables.metadata.create_all(engine)
+
+
+def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise UnsupportedURL(str(url), str(error)) from None
+    backend = parsed.get_backend_name()
+    if backend not in dialects.SUPPORTED:
+        raise UnsupportedURL(str(url), f"{backend!r} is not a supported database")
+    if backend == "postgresql":
+        if parsed.get_driver_name() == "psycopg2" and "+" not in parsed.drivername:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise UnsupportedURL(str(url), f"sqlite_synchronous={sqlite_synchronous!r} is unknown")
+    if parsed.database in (None, "", ":memory:"):
+        engine = create_engine(
+            parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = create_engine(parsed)
+    dialects.tune_sqlite_engine(engine, sqlite_synchronous.upper())
+    return engine

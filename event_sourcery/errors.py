@@ -1,0 +1,144 @@
+"""Every error the library raises, each naming what went wrong and what to do.
+
+EventStoreError
+├── ConcurrentStreamWriteError   the stream was not at the expected version
+├── VersioningMismatch           versioned and versionless appends mixed on one stream
+├── NoEventsToAppend             append() called with no events
+├── InvalidExpectedVersion       expected_version is neither an int >= 0, ANY nor NO_VERSIONING
+├── StreamNameConflict           one stream name bound to two different uuids
+├── DuplicateEventId             an event uuid that is already stored
+├── InvalidEnvelope              an envelope that cannot be stored (naive time, no event)
+├── EventTypeError
+│   ├── DuplicateEventName       two event classes registered under one name
+│   └── UnknownEventType         a stored type name no registered class answers to
+└── UnsupportedURL               connect() was given a URL it cannot open
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from event_sourcery.streams import StreamId
+
+
+class EventStoreError(Exception):
+    """Base of every error raised by Event Sourcery."""
+
+
+class ConcurrentStreamWriteError(EventStoreError):
+    """The stream moved on since the caller read it: reload and retry."""
+
+    def __init__(self, stream_id: StreamId, expected: int, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream_id} is at version {actual}, not the expected {expected}: "
+            "another writer got there first; reload the stream and retry"
+        )
+
+
+class VersioningMismatch(EventStoreError):
+    """A versionless stream got a versioned append, or the other way round."""
+
+    def __init__(self, stream_id: StreamId, stream_is_versioned: bool) -> None:
+        self.stream_id = stream_id
+        self.stream_is_versioned = stream_is_versioned
+        if stream_is_versioned:
+            kind, other = "versioned", "NO_VERSIONING"
+        else:
+            kind, other = "versionless (NO_VERSIONING)", "an expected version"
+        super().__init__(
+            f"stream {stream_id} is {kind}; it cannot take an append with {other}: "
+            "use the same versioning for every append to one stream"
+        )
+
+
+class NoEventsToAppend(EventStoreError):
+    """append() needs at least one event."""
+
+    def __init__(self) -> None:
+        super().__init__("append() was called without events: pass at least one event")
+
+
+class InvalidExpectedVersion(EventStoreError):
+    """expected_version must be an int >= 0, ANY or NO_VERSIONING."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        super().__init__(
+            f"expected_version={value!r} is not valid: use an int >= 0 "
+            "(0 means the stream must not exist yet), ANY or NO_VERSIONING"
+        )
+
+
+class StreamNameConflict(EventStoreError):
+    """A stream name is already bound to another stream uuid."""
+
+    def __init__(self, stream_id: StreamId, existing: StreamId | None) -> None:
+        self.stream_id = stream_id
+        self.existing = existing
+        owner = "another stream uuid" if existing is None else str(existing.uuid)
+        super().__init__(
+            f"stream name {stream_id.name!r} already belongs to {owner}, not {stream_id.uuid}: "
+            "a name identifies one stream; use StreamId(name=...) alone or another name"
+        )
+
+
+class DuplicateEventId(EventStoreError):
+    """An appended event carries a uuid the store already holds."""
+
+    def __init__(self, stream_id: StreamId, detail: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(
+            f"append to stream {stream_id} carries an event uuid that is already stored "
+            f"({detail}); nothing was written: give each event a fresh uuid"
+        )
+
+
+class InvalidEnvelope(EventStoreError):
+    """An envelope the store refuses to write."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"cannot append: {problem}; nothing was written")
+
+
+class EventTypeError(EventStoreError):
+    """Problems with event classes and their registered names."""
+
+
+class DuplicateEventName(EventTypeError):
+    """Two different classes claim one event name."""
+
+    def __init__(self, name: str, existing: type, new: type) -> None:
+        self.name = name
+        super().__init__(
+            f"event name {name!r} is taken by {existing.__module__}.{existing.__qualname__}; "
+            f"{new.__module__}.{new.__qualname__} cannot register under it: "
+            "set a distinct __event_name__ on one of them"
+        )
+
+
+class UnknownEventType(EventTypeError):
+    """A stored event's type name has no registered class."""
+
+    def __init__(self, type_name: str, stream_id: StreamId | None = None) -> None:
+        self.type_name = type_name
+        self.stream_id = stream_id
+        where = f" in stream {stream_id}" if stream_id is not None else ""
+        super().__init__(
+            f"no event class is registered as {type_name!r}{where}: import the module that "
+            "defines it, or read the stream raw (load_stream_raw) to see the stored payload"
+        )
+
+
+class UnsupportedURL(EventStoreError):
+    """connect() could not make sense of its URL."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"cannot open event store at {url!r}: {reason}. Use 'sqlite:///path.db', "
+            "'postgresql+psycopg://user@host/db' or 'memory://'"
+        )

@@ -1,0 +1,66 @@
+"""Envelopes: an event with its identity, time and context, before and after it is stored."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID, uuid4
+
+from event_sourcery.context import Context
+from event_sourcery.event import Event
+from event_sourcery.streams import StreamId
+
+E_co = TypeVar("E_co", bound=Event, covariant=True)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Envelope(Generic[E_co]):
+    """An event ready to append; build one yourself to choose its uuid, time or context."""
+
+    event: E_co
+    uuid: UUID = field(default_factory=uuid4)
+    created_at: datetime = field(default_factory=utc_now)
+    context: Context = field(default_factory=Context)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded(Envelope[E_co]):
+    """A stored event: the envelope plus its stream, version and global position."""
+
+    stream_id: StreamId
+    version: int | None
+    """Place in its stream, from 1; None in a NO_VERSIONING stream."""
+    position: int
+    """Place in the whole store's order; grows with every append."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawEvent:
+    """A stored event as its row holds it: type name and JSON, no event class needed."""
+
+    uuid: UUID
+    stream_id: StreamId
+    version: int | None
+    position: int
+    type: str
+    data_json: str
+    context_json: str
+    created_at: datetime
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The payload as a JSON dict."""
+        value: dict[str, Any] = json.loads(self.data_json)
+        return value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context as a JSON dict (correlation_id, causation_id, extras)."""
+        value: dict[str, Any] = json.loads(self.context_json)
+        return value

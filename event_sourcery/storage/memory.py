@@ -1,0 +1,113 @@
+"""The in-memory backend: a product feature for notebooks, demos and fast tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from event_sourcery.errors import (
+    ConcurrentStreamWriteError,
+    DuplicateEventId,
+    StreamNameConflict,
+    VersioningMismatch,
+)
+from event_sourcery.records import RawEvent
+from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.streams import StreamId
+from event_sourcery.versioning import ExpectedVersion
+
+
+@dataclass
+class _Stream:
+    stream_id: StreamId
+    versioned: bool
+    events: list[RawEvent] = field(default_factory=list)
+
+
+class InMemoryStorage:
+    """Streams in a dict under one lock; same contract as the SQL backends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: dict[StreamId, _Stream] = {}
+        self._names: dict[tuple[str, str | None], StreamId] = {}
+        self._uuids: set[object] = set()
+        self._position = 0
+
+    def append(
+        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
+    ) -> None:
+        with self._lock:
+            stream = self._streams.get(stream_id)
+            if stream is None:
+                self._check_name_is_free(stream_id)
+            current = len(stream.events) if stream is not None else 0
+            if stream is not None and stream.versioned != expected.versioned:
+                raise VersioningMismatch(stream.stream_id, stream.versioned)
+            if expected.exact is not None and expected.exact != current:
+                raise ConcurrentStreamWriteError(stream_id, expected.exact, current)
+            self._check_uuids_are_new(stream_id, events)
+            if stream is None:
+                stream = self._create(stream_id, expected.versioned)
+            for offset, new in enumerate(events, start=1):
+                self._position += 1
+                stream.events.append(
+                    RawEvent(
+                        uuid=new.uuid,
+                        stream_id=stream.stream_id,
+                        version=current + offset if stream.versioned else None,
+                        position=self._position,
+                        type=new.type,
+                        data_json=new.data_json,
+                        context_json=new.context_json,
+                        created_at=new.created_at,
+                    )
+                )
+                self._uuids.add(new.uuid)
+
+    def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
+        with self._lock:
+            stream = self._streams.get(stream_id)
+            if stream is None:
+                return []
+            events = list(stream.events)
+        if start is None and stop is None:
+            return events
+        return [
+            e
+            for e in events
+            if e.version is not None
+            and (start is None or e.version >= start)
+            and (stop is None or e.version < stop)
+        ]
+
+    def delete(self, stream_id: StreamId) -> None:
+        with self._lock:
+            stream = self._streams.pop(stream_id, None)
+            if stream is None:
+                return
+            if stream.stream_id.name is not None:
+                del self._names[(stream.stream_id.name, stream.stream_id.category)]
+            self._uuids.difference_update(e.uuid for e in stream.events)
+
+    def _check_name_is_free(self, stream_id: StreamId) -> None:
+        if stream_id.name is None:
+            return
+        bound = self._names.get((stream_id.name, stream_id.category))
+        if bound is not None and bound != stream_id:
+            raise StreamNameConflict(stream_id, bound)
+
+    def _check_uuids_are_new(self, stream_id: StreamId, events: Sequence[NewEvent]) -> None:
+        seen: set[object] = set()
+        for new in events:
+            if new.uuid in self._uuids or new.uuid in seen:
+                raise DuplicateEventId(stream_id, f"uuid {new.uuid}")
+            seen.add(new.uuid)
+
+    def _create(self, stream_id: StreamId, versioned: bool) -> _Stream:
+        stream = _Stream(stream_id, versioned)
+        self._streams[stream_id] = stream
+        if stream_id.name is not None:
+            self._names[(stream_id.name, stream_id.category)] = stream_id
+        return stream

@@ -1,0 +1,53 @@
+"""The library's tables, defined once for SQLAlchemy Core statements and for ``create_all``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+
+from event_sourcery.storage.sql.types import JsonDocument, UtcDateTime
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of its rowid (no separate sequence).
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+streams = Table(
+    "event_sourcery_streams",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("uuid", Uuid(), nullable=False),
+    # '' stands for "no category", so that (uuid, category) stays unique.
+    Column("category", String(255), nullable=False, server_default=""),
+    Column("name", String, nullable=True),
+    # NULL for NO_VERSIONING streams.
+    Column("version", Integer, nullable=True),
+    UniqueConstraint("uuid", "category", name="uq_event_sourcery_streams_uuid_category"),
+    UniqueConstraint("name", "category", name="uq_event_sourcery_streams_name_category"),
+)
+
+events = Table(
+    "event_sourcery_events",
+    metadata,
+    Column("position", _Id, primary_key=True, autoincrement=True),
+    Column("uuid", Uuid(), nullable=False, unique=True),
+    Column("stream_id", _Id, ForeignKey(streams.c.id), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("type", String(255), nullable=False),
+    Column("data", JsonDocument(), nullable=False),
+    Column("context", JsonDocument(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_event_sourcery_events_stream_version"),
+    Index("ix_event_sourcery_events_type", "type"),
+    Index("ix_event_sourcery_events_created_at", "created_at"),
+)

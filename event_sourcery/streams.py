@@ -1,0 +1,74 @@
+"""Stream identity: a uuid, an optional name that determines it, an optional category."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4, uuid5
+
+# Names map to uuids through uuid5 in this namespace, so a name always reaches one stream.
+STREAM_NAMESPACE = UUID("5b0a2a52-7c6e-4f0e-9a3c-0e1d7a3f6b21")
+
+
+class StreamId:
+    """Identifies a stream: ``uuid`` plus ``category``; ``name`` is a readable alias.
+
+    ``StreamId(name="order-42")`` always gives the same uuid. The same uuid in two
+    categories is two streams.
+    """
+
+    __slots__ = ("category", "name", "uuid")
+
+    uuid: UUID
+    name: str | None
+    category: str | None
+
+    def __init__(
+        self,
+        uuid: UUID | None = None,
+        *,
+        name: str | None = None,
+        category: str | None = None,
+    ) -> None:
+        if uuid is not None and not isinstance(uuid, UUID):
+            raise TypeError(f"StreamId uuid must be a uuid.UUID, got {type(uuid).__name__}")
+        for label, text in (("name", name), ("category", category)):
+            if text is not None and (not isinstance(text, str) or not text):
+                raise ValueError(f"StreamId {label} must be a non-empty str or None, got {text!r}")
+        if uuid is None:
+            uuid = uuid5(STREAM_NAMESPACE, name) if name is not None else uuid4()
+        object.__setattr__(self, "uuid", uuid)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "category", category)
+
+    @classmethod
+    def of(cls, value: UUID | StreamId) -> StreamId:
+        """Turn what callers pass as ``stream_id`` into a StreamId."""
+        if isinstance(value, StreamId):
+            return value
+        if isinstance(value, UUID):
+            return cls(value)
+        raise TypeError(
+            f"stream_id must be a uuid.UUID or a StreamId, got {type(value).__name__}: {value!r}"
+        )
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("StreamId is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamId):
+            return NotImplemented
+        return self.uuid == other.uuid and self.category == other.category
+
+    def __hash__(self) -> int:
+        return hash((self.uuid, self.category))
+
+    def __repr__(self) -> str:
+        parts = [f"uuid={str(self.uuid)!r}"]
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        if self.category is not None:
+            parts.append(f"category={self.category!r}")
+        return f"StreamId({', '.join(parts)})"
+
+    def __str__(self) -> str:
+        label = self.name if self.name is not None else str(self.uuid)
+        return f"{self.category}/{label}" if self.category is not None else label

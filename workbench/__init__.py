@@ -1,0 +1,3 @@
+"""Event Sourcery workbench: explore and replay an event store (arrives in later issues)."""
+
+__all__: list[str] = []
