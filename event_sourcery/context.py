@@ -15,3 +15,7 @@ class Context(BaseModel):
 
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+
+
+EMPTY_CONTEXT = Context()
+"""Shared by every event without context (contexts are immutable)."""

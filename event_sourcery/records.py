@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
-from event_sourcery.context import Context
+from event_sourcery.context import EMPTY_CONTEXT, Context
 from event_sourcery.event import Event
 from event_sourcery.streams import StreamId
 
@@ -26,7 +26,7 @@ class Envelope(Generic[E_co]):
     event: E_co
     uuid: UUID = field(default_factory=uuid4)
     created_at: datetime = field(default_factory=utc_now)
-    context: Context = field(default_factory=Context)
+    context: Context = EMPTY_CONTEXT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from event_sourcery.context import Context
+from event_sourcery.context import EMPTY_CONTEXT, Context
 from event_sourcery.errors import InvalidEnvelope
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded
 from event_sourcery.registry import EventRegistry
 from event_sourcery.storage.protocol import NewEvent
 
-_EMPTY_CONTEXT = Context()
 _EMPTY_JSON = "{}"
 
 
@@ -28,7 +27,7 @@ def encode(item: Event | Envelope[Event], registry: EventRegistry) -> NewEvent:
     context = envelope.context
     context_json = (
         _EMPTY_JSON
-        if not context.model_fields_set and not context.model_extra
+        if context is EMPTY_CONTEXT or (not context.model_fields_set and not context.model_extra)
         else context.model_dump_json()
     )
     return NewEvent(
@@ -49,7 +48,7 @@ def decode(raw: RawEvent, registry: EventRegistry) -> Recorded[Event]:
         uuid=raw.uuid,
         created_at=raw.created_at,
         context=(
-            _EMPTY_CONTEXT
+            EMPTY_CONTEXT
             if context_json == _EMPTY_JSON
             else Context.model_validate_json(context_json)
         ),

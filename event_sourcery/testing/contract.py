@@ -22,6 +22,7 @@ from event_sourcery.errors import (
     UnknownEventType,
     VersioningMismatch,
 )
+from event_sourcery.event import Event
 from event_sourcery.event_store import EventStore
 from event_sourcery.records import Envelope
 from event_sourcery.registry import EventRegistry
@@ -283,7 +284,10 @@ class EventStoreContract:
         taken = uuid4()
         store.append(Envelope(event=Deposited(amount=0), uuid=taken), stream_id=uuid4())
         stream = uuid4()
-        batch = [Deposited(amount=1), Envelope(event=Deposited(amount=2), uuid=taken)]
+        batch: list[Event | Envelope[Event]] = [
+            Deposited(amount=1),
+            Envelope(event=Deposited(amount=2), uuid=taken),
+        ]
         with pytest.raises(DuplicateEventId, match="already stored"):
             store.append(*batch, stream_id=stream, expected_version=expected)
         assert store.load_stream(stream) == []
@@ -294,7 +298,10 @@ class EventStoreContract:
         stream, taken = uuid4(), uuid4()
         store.append(*_deposits(1, 2), stream_id=stream)
         store.append(Envelope(event=Deposited(amount=0), uuid=taken), stream_id=uuid4())
-        clash = [*_deposits(3, 4), Envelope(event=Deposited(amount=5), uuid=taken)]
+        clash: list[Event | Envelope[Event]] = [
+            *_deposits(3, 4),
+            Envelope(event=Deposited(amount=5), uuid=taken),
+        ]
         with pytest.raises(DuplicateEventId):
             store.append(*clash, stream_id=stream, expected_version=2)
         assert _versions(store, stream) == [1, 2]

@@ -16,19 +16,18 @@ SUPPORTED = ("sqlite", "postgresql")
 WRITE_OPTION = "event_sourcery_write"
 
 
-def insert(dialect: Dialect, table: Table) -> sqlite.Insert | postgresql.Insert:
+def insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert:
     """An INSERT that knows ON CONFLICT on this dialect."""
-    if dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         return postgresql.insert(table)
-    if dialect.name == "sqlite":
+    if dialect_name == "sqlite":
         return sqlite.insert(table)
-    raise UnsupportedURL(dialect.name, f"the {dialect.name!r} dialect is not supported")
+    raise UnsupportedURL(dialect_name, f"the {dialect_name!r} dialect is not supported")
 
 
-def max_rows_per_insert(dialect: Dialect, columns: int) -> int:
-    """How many rows one multi-row INSERT may carry before hitting the bind-parameter limit."""
-    limit = 32_000 if dialect.name == "sqlite" else 65_000
-    return limit // columns
+def max_binds(dialect: Dialect) -> int:
+    """How many bind parameters one statement may carry on this dialect."""
+    return 32_000 if dialect.name == "sqlite" else 65_000
 
 
 def tune_sqlite_engine(engine: Engine, synchronous: str = "FULL") -> None:
