@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from event_sourcery.errors import UnsupportedURL
+from event_sourcery.errors import StoreUnavailable, UnsupportedURL
 from event_sourcery.event_store import EventStore
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.storage.memory import InMemoryStorage
@@ -39,10 +39,17 @@ def connect(
     """
     if isinstance(url, str) and url.startswith(MEMORY_URL):
         return EventStore(InMemoryStorage(), registry)
+    owns_engine = not isinstance(url, Engine)
     engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
     if create_tables:
-        create_schema(engine)
-    return EventStore(SqlStorage(EngineTransactions(engine)), registry)
+        try:
+            create_schema(engine)
+        except OperationalError as error:
+            if owns_engine:
+                engine.dispose()
+            where = engine.url.render_as_string(hide_password=True)
+            raise StoreUnavailable(where, str(error.orig).strip().splitlines()[0]) from None
+    return EventStore(SqlStorage(EngineTransactions(engine, owns_engine)), registry)
 
 
 def create_schema(engine: Engine) -> None:

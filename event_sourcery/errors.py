@@ -11,7 +11,8 @@ EventStoreError
 ├── EventTypeError
 │   ├── DuplicateEventName       two event classes registered under one name
 │   └── UnknownEventType         a stored type name no registered class answers to
-└── UnsupportedURL               connect() was given a URL it cannot open
+├── UnsupportedURL               connect() was given a URL it cannot open
+└── StoreUnavailable             the database did not answer
 """
 
 from __future__ import annotations
@@ -141,4 +142,15 @@ class UnsupportedURL(EventStoreError):
         super().__init__(
             f"cannot open event store at {url!r}: {reason}. Use 'sqlite:///path.db', "
             "'postgresql+psycopg://user@host/db' or 'memory://'"
+        )
+
+
+class StoreUnavailable(EventStoreError):
+    """The database could not be reached or refused the connection."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        super().__init__(
+            f"cannot reach the event store database at {where}: {reason}. "
+            "Check that the server runs and the URL, user and database are right"
         )

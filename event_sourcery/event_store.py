@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Self
 from uuid import UUID
 
 from event_sourcery.errors import DuplicateEventId, NoEventsToAppend
@@ -62,6 +63,17 @@ class EventStore:
         """Like ``load_stream`` but undecoded: type name and JSON, for tools and foreign
         stores whose event classes are not importable."""
         return self.storage.load(StreamId.of(stream_id), start, stop)
+
+    def close(self) -> None:
+        """Release the connections ``connect()`` opened; a store bound to a session or an
+        engine you passed in leaves them to you."""
+        self.storage.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def delete_stream(self, stream_id: UUID | StreamId) -> None:
         """Remove the stream and its events; deleting a missing stream does nothing."""

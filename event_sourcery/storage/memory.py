@@ -91,6 +91,9 @@ class InMemoryStorage:
                 del self._names[(stream.stream_id.name, stream.stream_id.category)]
             self._uuids.difference_update(e.uuid for e in stream.events)
 
+    def close(self) -> None:
+        """Nothing to release: the streams stay readable."""
+
     def _check_name_is_free(self, stream_id: StreamId) -> None:
         if stream_id.name is None:
             return

@@ -44,3 +44,7 @@ class Storage(Protocol):
     def delete(self, stream_id: StreamId) -> None:
         """Remove the stream and its events; a missing stream is a no-op."""
         ...
+
+    def close(self) -> None:
+        """Release what the backend opened itself (connection pools); idempotent."""
+        ...

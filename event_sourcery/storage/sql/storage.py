@@ -109,6 +109,9 @@ class SqlStorage:
             conn.execute(sql.delete_events, params)
             conn.execute(sql.delete_stream, params)
 
+    def close(self) -> None:
+        self.transactions.close()
+
     def _claim(
         self, conn: Connection, stream_id: StreamId, expected: ExpectedVersion, count: int
     ) -> tuple[int, int | None]:

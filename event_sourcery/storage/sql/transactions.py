@@ -28,6 +28,10 @@ class Transactions(Protocol):
 
     def read(self) -> AbstractContextManager[Connection]: ...
 
+    def close(self) -> None:
+        """Release connections this object opened itself."""
+        ...
+
 
 class SessionTransactions:
     """Statements run in the caller's Session transaction; the caller commits or rolls back."""
@@ -47,15 +51,19 @@ class SessionTransactions:
 
     read = write
 
+    def close(self) -> None:
+        """The session is the caller's to close."""
+
 
 class EngineTransactions:
     """Each unit of work is its own transaction on the store's Engine, committed on success."""
 
     owns_transaction = True
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, owns_engine: bool = False) -> None:
         self.engine = engine
         self.dialect = engine.dialect
+        self._owns_engine = owns_engine
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -68,3 +76,8 @@ class EngineTransactions:
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as connection:
             yield connection
+
+    def close(self) -> None:
+        """Dispose of the engine's pool if this object created the engine."""
+        if self._owns_engine:
+            self.engine.dispose()

@@ -1,0 +1,100 @@
+"""The ways in: connect(url) with its own engine, memory://, and clear errors for bad URLs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from event_sourcery import InMemoryStorage, SqlStorage, StoreUnavailable, UnsupportedURL, connect
+from event_sourcery.testing.events import Deposited
+
+
+def test_memory_url_gives_the_in_memory_backend() -> None:
+    store = connect("memory://")
+    assert isinstance(store.storage, InMemoryStorage)
+    stream = uuid4()
+    store.append(Deposited(amount=1), stream_id=stream)
+    assert [e.version for e in store.load_stream(stream)] == [1]
+
+
+def test_a_sqlite_file_is_created_in_wal_mode_and_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    stream = uuid4()
+    connect(f"sqlite:///{path}").append(Deposited(amount=1), stream_id=stream)
+    reopened = connect(f"sqlite:///{path}")
+    assert [e.event for e in reopened.load_stream(stream)] == [Deposited(amount=1)]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    assert {"event_sourcery_streams", "event_sourcery_events"} <= tables
+    assert {
+        "ix_event_sourcery_events_type",
+        "ix_event_sourcery_events_created_at",
+    } <= tables
+
+
+def test_each_append_commits_by_itself(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    stream = uuid4()
+    connect(f"sqlite:///{path}").append(Deposited(amount=1), stream_id=stream)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM event_sourcery_events").fetchone() == (1,)
+
+
+def test_an_in_memory_sqlite_database_is_shared_by_threads() -> None:
+    import threading
+
+    store = connect("sqlite://")
+    stream = uuid4()
+    thread = threading.Thread(
+        target=store.append, args=(Deposited(amount=1),), kwargs={"stream_id": stream}
+    )
+    thread.start()
+    thread.join()
+    assert isinstance(store.storage, SqlStorage)
+    assert [e.version for e in store.load_stream(stream)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("not a url", "Could not parse"),
+        ("mysql://root@localhost/test", "'mysql' is not a supported database"),
+        ("oracle+cx://x", "'oracle' is not a supported database"),
+    ],
+)
+def test_bad_urls_raise_one_clear_error(url: str, reason: str) -> None:
+    with pytest.raises(UnsupportedURL, match=reason) as caught:
+        connect(url)
+    assert "memory://" in str(caught.value)
+
+
+def test_an_unknown_sqlite_durability_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedURL, match="sqlite_synchronous"):
+        connect(f"sqlite:///{tmp_path / 'e.db'}", sqlite_synchronous="OFF")
+
+
+def test_sqlite_durability_can_be_relaxed_to_normal(tmp_path: Path) -> None:
+    store = connect(f"sqlite:///{tmp_path / 'e.db'}", sqlite_synchronous="NORMAL")
+    assert isinstance(store.storage, SqlStorage)
+    with store.storage.transactions.read() as conn:  # type: ignore[attr-defined]
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+
+
+def test_an_unreachable_server_raises_one_clear_error() -> None:
+    with pytest.raises(StoreUnavailable, match="cannot reach") as caught:
+        connect("postgresql+psycopg://nobody:secret@127.0.0.1:9/nowhere?connect_timeout=2")
+    assert "secret" not in str(caught.value)
+    assert "127.0.0.1:9" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_url_without_a_driver_uses_psycopg(postgres_url: str) -> None:
+    bare = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with connect(bare) as store:
+        stream = uuid4()
+        store.append(Deposited(amount=1), stream_id=stream)
+        assert [e.version for e in store.load_stream(stream)] == [1]
