@@ -42,7 +42,7 @@ class EventStore:
             raise NoEventsToAppend
         stream = StreamId.of(stream_id)
         expected = ExpectedVersion.of(expected_version)
-        new_events = [encode(item, self.registry) for item in events]
+        new_events = encode(events, self.registry)
         if len({new.uuid for new in new_events}) != len(new_events):
             raise DuplicateEventId(stream, "the same uuid appears twice in one batch")
         self.storage.append(stream, expected, new_events)

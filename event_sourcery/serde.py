@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
 
 from event_sourcery.context import EMPTY_CONTEXT, Context
 from event_sourcery.errors import InvalidEnvelope
@@ -14,11 +17,28 @@ from event_sourcery.storage.protocol import NewEvent
 _EMPTY_JSON = "{}"
 
 
-def encode(item: Event | Envelope[Event], registry: EventRegistry) -> NewEvent:
-    """Serialise a bare event (wrapped in a fresh envelope) or a caller-built envelope."""
-    envelope = item if isinstance(item, Envelope) else Envelope(event=item)
-    if not isinstance(envelope.event, Event):
-        raise InvalidEnvelope(f"{envelope.event!r} is not an Event")
+def encode(items: Sequence[Event | Envelope[Event]], registry: EventRegistry) -> list[NewEvent]:
+    """Serialise one append's events: bare events get a fresh uuid and the append's time;
+    caller-built envelopes keep theirs."""
+    now = datetime.now(UTC)
+    entropy = os.urandom(16 * len(items))  # one system call for the batch's uuid4s
+    encoded = []
+    for index, item in enumerate(items):
+        if isinstance(item, Event):
+            uuid = UUID(bytes=entropy[16 * index : 16 * index + 16], version=4)
+            encoded.append(
+                NewEvent(
+                    uuid, registry.name_of(type(item)), item.model_dump_json(), _EMPTY_JSON, now
+                )
+            )
+        elif isinstance(item, Envelope) and isinstance(item.event, Event):
+            encoded.append(_encode_envelope(item, registry))
+        else:
+            raise InvalidEnvelope(f"{item!r} is neither an Event nor an Envelope of one")
+    return encoded
+
+
+def _encode_envelope(envelope: Envelope[Event], registry: EventRegistry) -> NewEvent:
     created_at = envelope.created_at
     if created_at.tzinfo is None or created_at.utcoffset() is None:
         raise InvalidEnvelope(
@@ -31,11 +51,11 @@ def encode(item: Event | Envelope[Event], registry: EventRegistry) -> NewEvent:
         else context.model_dump_json()
     )
     return NewEvent(
-        uuid=envelope.uuid,
-        type=registry.name_of(type(envelope.event)),
-        data_json=envelope.event.model_dump_json(),
-        context_json=context_json,
-        created_at=created_at.astimezone(UTC),
+        envelope.uuid,
+        registry.name_of(type(envelope.event)),
+        envelope.event.model_dump_json(),
+        context_json,
+        created_at.astimezone(UTC),
     )
 
 

@@ -13,7 +13,7 @@ from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewEvent:
     """An event serialised for storage; the backend gives it a version and a position."""
 
