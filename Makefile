@@ -1,18 +1,28 @@
-# The README's two commands: `make demo` and `make test`. Both work on a fresh machine.
+# The README's commands. `make test` works on a fresh machine: it builds what it needs.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The library alone on the oldest SQLAlchemy we support: proves the core needs only
+# sqlalchemy + pydantic (and psycopg for PostgreSQL) and that SQLAlchemy 2.0 works.
+CORE_VENV := .venv-core-sqlalchemy2.0
+CORE_STAMP := $(CORE_VENV)/.installed
 
-.PHONY: install test lint bench clean
+.PHONY: install test lint pytest test-core bench clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(CORE_STAMP): pyproject.toml
+	test -x $(CORE_VENV)/bin/python || $(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENV)/bin/python -m pip install --quiet 'sqlalchemy>=2.0,<2.1' 'pydantic>=2.5,<3' \
+		'psycopg[binary]>=3.1' pytest
+	$(CORE_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(CORE_STAMP)
 
 install: $(STAMP)
 
@@ -21,11 +31,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+pytest: install
 	$(BIN)/pytest
+
+test-core: $(CORE_STAMP)
+	$(CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider -o filterwarnings=error \
+		tests/contract tests/event_sourcery
+
+test: lint pytest test-core
 
 bench: install
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .bench
+	rm -rf $(VENV) $(CORE_VENV) .bench
