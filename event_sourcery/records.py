@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID, uuid4
 
 from event_sourcery.context import EMPTY_CONTEXT, Context
@@ -40,8 +40,7 @@ class Recorded(Envelope[E_co]):
     """Place in the whole store's order; grows with every append."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RawEvent:
+class RawEvent(NamedTuple):
     """A stored event as its row holds it: type name and JSON, no event class needed."""
 
     uuid: UUID

@@ -1,14 +1,14 @@
-"""The statements on the hot paths, built once per dialect so SQLAlchemy only looks them up."""
+"""The backend's statements, built with SQLAlchemy Core and compiled once per dialect."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-from sqlalchemy import Delete, Dialect, Insert, Update, bindparam, delete, select, update
-from sqlalchemy.sql import Executable
+from sqlalchemy import Dialect, bindparam, delete, null, select, update
+from sqlalchemy.sql import ClauseElement
 
 from event_sourcery.storage.sql import dialects
+from event_sourcery.storage.sql.driver import DriverStatement
 from event_sourcery.storage.sql.tables import events, streams
 
 _s, _e = streams.c, events.c
@@ -20,26 +20,38 @@ class Statements:
     """Parameters: p_uuid and p_category name the stream; p_name, p_count, p_expected,
     p_start and p_stop as each statement says."""
 
-    create_stream: Insert
+    create_stream: DriverStatement
     """New stream at version ``count``; no row back if it exists (or its name is taken)."""
-    advance_stream: Update
+    advance_stream: DriverStatement
     """Move the stream from ``expected`` to ``expected + count``; no row back if elsewhere."""
-    append_any: Insert
+    append_any: DriverStatement
     """Create the stream or add ``count`` to its version; returns (id, new version)."""
-    touch_versionless: Insert
+    touch_versionless: DriverStatement
     """Create a versionless stream or lock it as it is; returns (id, version)."""
-    insert_events: Insert
-    load: Executable
-    load_from: Executable
-    load_until: Executable
-    load_range: Executable
-    delete_events: Delete
-    delete_stream: Delete
+    insert_events: DriverStatement
+    load: DriverStatement
+    load_from: DriverStatement
+    load_until: DriverStatement
+    load_range: DriverStatement
+    delete_events: DriverStatement
+    delete_stream: DriverStatement
 
 
-@cache
-def _for_dialect(name: str) -> Statements:
-    insert = dialects.insert(name, streams)
+EVENT_COLUMNS = ("uuid", "stream_id", "version", "type", "data", "context", "created_at")
+_compiled: dict[tuple[type[Dialect], str], Statements] = {}
+
+
+def statements_for(dialect: Dialect) -> Statements:
+    """The statements compiled for ``dialect`` (SQLite or PostgreSQL, any driver)."""
+    key = (type(dialect), dialect.paramstyle)
+    statements = _compiled.get(key)
+    if statements is None:
+        statements = _compiled[key] = _compile(dialect)
+    return statements
+
+
+def _compile(dialect: Dialect) -> Statements:
+    insert = dialects.insert(dialect.name, streams)
     new_stream = insert.values(
         uuid=bindparam("p_uuid"),
         category=bindparam("p_category"),
@@ -50,7 +62,7 @@ def _for_dialect(name: str) -> Statements:
         uuid=bindparam("p_uuid"),
         category=bindparam("p_category"),
         name=bindparam("p_name"),
-        version=None,
+        version=null(),
     )
     key = [_s.uuid, _s.category]
     load = (
@@ -64,28 +76,33 @@ def _for_dialect(name: str) -> Statements:
     from_ = _e.version >= bindparam("p_start")
     until = _e.version < bindparam("p_stop")
     stream_pk = select(_s.id).where(*_this_stream).scalar_subquery()
+
+    def compiled(statement: ClauseElement, keys: tuple[str, ...] | None = None) -> DriverStatement:
+        return DriverStatement.compile(statement, dialect, keys)
+
     return Statements(
-        create_stream=new_stream.on_conflict_do_nothing().returning(_s.id),
-        advance_stream=update(streams)
-        .where(*_this_stream, _s.version == bindparam("p_expected"))
-        .values(version=_s.version + bindparam("p_count"))
-        .returning(_s.id),
-        append_any=new_stream.on_conflict_do_update(
-            index_elements=key, set_={"version": _s.version + bindparam("p_count")}
-        ).returning(_s.id, _s.version),
-        touch_versionless=new_versionless.on_conflict_do_update(
-            index_elements=key, set_={"version": _s.version}
-        ).returning(_s.id, _s.version),
-        insert_events=events.insert(),
-        load=load,
-        load_from=load.where(from_),
-        load_until=load.where(until),
-        load_range=load.where(from_, until),
-        delete_events=delete(events).where(_e.stream_id == stream_pk),
-        delete_stream=delete(streams).where(*_this_stream),
+        create_stream=compiled(new_stream.on_conflict_do_nothing().returning(_s.id)),
+        advance_stream=compiled(
+            update(streams)
+            .where(*_this_stream, _s.version == bindparam("p_expected"))
+            .values(version=_s.version + bindparam("p_count"))
+            .returning(_s.id)
+        ),
+        append_any=compiled(
+            new_stream.on_conflict_do_update(
+                index_elements=key, set_={"version": _s.version + bindparam("p_count")}
+            ).returning(_s.id, _s.version)
+        ),
+        touch_versionless=compiled(
+            new_versionless.on_conflict_do_update(
+                index_elements=key, set_={"version": _s.version}
+            ).returning(_s.id, _s.version)
+        ),
+        insert_events=compiled(events.insert().inline(), EVENT_COLUMNS),
+        load=compiled(load),
+        load_from=compiled(load.where(from_)),
+        load_until=compiled(load.where(until)),
+        load_range=compiled(load.where(from_, until)),
+        delete_events=compiled(delete(events).where(_e.stream_id == stream_pk)),
+        delete_stream=compiled(delete(streams).where(*_this_stream)),
     )
-
-
-def statements_for(dialect: Dialect) -> Statements:
-    """The statements for ``dialect`` (SQLite or PostgreSQL)."""
-    return _for_dialect(dialect.name)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, delete, false, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from event_sourcery.errors import (
     ConcurrentStreamWriteError,
@@ -18,6 +18,7 @@ from event_sourcery.errors import (
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NewEvent
 from event_sourcery.storage.sql import dialects
+from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.statements import statements_for
 from event_sourcery.storage.sql.tables import events, streams
 from event_sourcery.storage.sql.transactions import Transactions
@@ -53,61 +54,56 @@ class SqlStorage:
                     if owns_transaction:
                         raise
                     raise self._explain_in_session(conn, stream_id, expected) from None
+                codec = ValueCodec(conn.dialect)
                 rows = [
                     {
-                        "uuid": new.uuid,
+                        "uuid": codec.uuid_in(new.uuid),
                         "stream_id": stream_pk,
                         "version": None if first is None else first + offset,
                         "type": new.type,
                         "data": new.data_json,
                         "context": new.context_json,
-                        "created_at": new.created_at,
+                        "created_at": codec.time_in(new.created_at),
                     }
                     for offset, new in enumerate(events)
                 ]
                 if not owns_transaction and conn.dialect.name == "sqlite":
                     self._refuse_stored_uuids(conn, stream_id, stream_pk, first, events)
                 try:
-                    conn.execute(statements_for(conn.dialect).insert_events, rows)
-                except IntegrityError as error:
+                    statements_for(conn.dialect).insert_events.run_many(conn, rows)
+                except conn.dialect.loaded_dbapi.IntegrityError as error:
                     raise DuplicateEventId(stream_id, _first_line(error)) from None
         except _Refused:
             with self.transactions.read() as conn:
                 raise self._explain(conn, stream_id, expected) from None
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
-        params = {**_stream_params(stream_id), "p_start": start, "p_stop": stop}
         with self.transactions.read() as conn:
+            codec = ValueCodec(conn.dialect)
+            params = {**_stream_params(stream_id, codec), "p_start": start, "p_stop": stop}
             sql = statements_for(conn.dialect)
             if start is None:
                 query = sql.load if stop is None else sql.load_until
             else:
                 query = sql.load_from if stop is None else sql.load_range
-            rows = conn.execute(query, params).all()
+            rows = query.run(conn, params)
         if not rows:
             return []
-        name: str | None = rows[0][7]
-        stored_id = StreamId(stream_id.uuid, name=name, category=stream_id.category)
+        stored_id = StreamId(stream_id.uuid, name=rows[0][7], category=stream_id.category)
+        uuid_out, time_out = codec.uuid_out, codec.time_out
         return [
             RawEvent(
-                uuid=uuid,
-                stream_id=stored_id,
-                version=version,
-                position=position,
-                type=type_,
-                data_json=data,
-                context_json=context,
-                created_at=created_at,
+                uuid_out(uuid), stored_id, version, position, type_, data, context, time_out(at)
             )
-            for position, uuid, version, type_, data, context, created_at, _ in rows
+            for position, uuid, version, type_, data, context, at, _ in rows
         ]
 
     def delete(self, stream_id: StreamId) -> None:
-        params = _stream_params(stream_id)
         with self.transactions.write() as conn:
+            params = _stream_params(stream_id, ValueCodec(conn.dialect))
             sql = statements_for(conn.dialect)
-            conn.execute(sql.delete_events, params)
-            conn.execute(sql.delete_stream, params)
+            sql.delete_events.run(conn, params)
+            sql.delete_stream.run(conn, params)
 
     def close(self) -> None:
         self.transactions.close()
@@ -118,23 +114,21 @@ class SqlStorage:
         """Take versions for ``count`` events: (stream row id, first version or None)."""
         sql = statements_for(conn.dialect)
         params = {
-            **_stream_params(stream_id),
+            **_stream_params(stream_id, ValueCodec(conn.dialect)),
             "p_name": stream_id.name,
             "p_count": count,
             "p_expected": expected.exact,
         }
         if expected.exact is not None:
-            if expected.exact > 0:
-                row = conn.execute(sql.advance_stream, params).first()
-            else:
-                row = conn.execute(sql.create_stream, params).first()
-            if row is None:
+            claim = sql.advance_stream if expected.exact > 0 else sql.create_stream
+            rows = claim.run(conn, params)
+            if not rows:
                 raise _Refused
-            return row[0], expected.exact + 1
+            return rows[0][0], expected.exact + 1
         statement = sql.append_any if expected.versioned else sql.touch_versionless
         try:
-            stream_pk, version = conn.execute(statement, params).one()
-        except IntegrityError:  # the name belongs to another stream
+            [(stream_pk, version)] = statement.run(conn, params)
+        except conn.dialect.loaded_dbapi.IntegrityError:  # the name belongs to another stream
             raise _Refused from None
         if (version is None) == expected.versioned:
             raise VersioningMismatch(stream_id, version is not None)
@@ -200,9 +194,9 @@ class SqlStorage:
             return StreamNameConflict(stream_id, None)
 
 
-def _stream_params(stream_id: StreamId) -> dict[str, object]:
-    return {"p_uuid": stream_id.uuid, "p_category": stream_id.category or ""}
+def _stream_params(stream_id: StreamId, codec: ValueCodec) -> dict[str, object]:
+    return {"p_uuid": codec.uuid_in(stream_id.uuid), "p_category": stream_id.category or ""}
 
 
-def _first_line(error: IntegrityError) -> str:
-    return str(error.orig).strip().splitlines()[0]
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]

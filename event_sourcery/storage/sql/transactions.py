@@ -10,8 +10,6 @@ from sqlalchemy import Dialect, Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from event_sourcery.storage.sql.dialects import WRITE_OPTION
-
 
 class Transactions(Protocol):
     """Hands out a connection for one unit of work."""
@@ -67,10 +65,8 @@ class EngineTransactions:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            connection.execution_options(**{WRITE_OPTION: True})
-            with connection.begin():
-                yield connection
+        with self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
