@@ -19,9 +19,12 @@ from event_sourcery.errors import (
     EventTypeError,
     InvalidEnvelope,
     InvalidExpectedVersion,
+    InvalidRange,
+    InvalidStreamId,
     NoEventsToAppend,
     StoreUnavailable,
     StreamNameConflict,
+    UndecodableEvent,
     UnknownEventType,
     UnsupportedURL,
     VersioningMismatch,
@@ -35,10 +38,11 @@ from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.protocol import NewEvent, Storage
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.streams import StreamId
-from event_sourcery.versioning import ANY, NO_VERSIONING, ExpectedVersion, Versioning
+from event_sourcery.versioning import ANY, MAX_VERSION, NO_VERSIONING, ExpectedVersion, Versioning
 
 __all__ = [
     "ANY",
+    "MAX_VERSION",
     "NO_VERSIONING",
     "ConcurrentStreamWriteError",
     "Context",
@@ -54,6 +58,8 @@ __all__ = [
     "InMemoryStorage",
     "InvalidEnvelope",
     "InvalidExpectedVersion",
+    "InvalidRange",
+    "InvalidStreamId",
     "Models",
     "NewEvent",
     "NoEventsToAppend",
@@ -64,6 +70,7 @@ __all__ = [
     "StoreUnavailable",
     "StreamId",
     "StreamNameConflict",
+    "UndecodableEvent",
     "UnknownEventType",
     "UnsupportedURL",
     "Versioning",

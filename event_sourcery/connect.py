@@ -41,6 +41,8 @@ def connect(
         return EventStore(InMemoryStorage(), registry)
     owns_engine = not isinstance(url, Engine)
     engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
+    # An in-memory SQLite database lives in one connection that every thread shares.
+    shared_connection = isinstance(engine.pool, StaticPool)
     if create_tables:
         try:
             create_schema(engine)
@@ -49,7 +51,8 @@ def connect(
                 engine.dispose()
             where = engine.url.render_as_string(hide_password=True)
             raise StoreUnavailable(where, str(error.orig).strip().splitlines()[0]) from None
-    return EventStore(SqlStorage(EngineTransactions(engine, owns_engine)), registry)
+    transactions = EngineTransactions(engine, owns_engine, serialize=shared_connection)
+    return EventStore(SqlStorage(transactions), registry)
 
 
 def create_schema(engine: Engine) -> None:

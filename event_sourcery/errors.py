@@ -7,7 +7,10 @@ EventStoreError
 ├── InvalidExpectedVersion       expected_version is neither an int >= 0, ANY nor NO_VERSIONING
 ├── StreamNameConflict           one stream name bound to two different uuids
 ├── DuplicateEventId             an event uuid that is already stored
-├── InvalidEnvelope              an envelope that cannot be stored (naive time, no event)
+├── InvalidEnvelope              an envelope that cannot be stored (naive time, NUL, bad field)
+├── InvalidStreamId              a stream id that is not a UUID/StreamId, or an unusable name
+├── InvalidRange                 load_stream start/stop that are not versions
+├── UndecodableEvent             a stored row its registered class cannot read
 ├── EventTypeError
 │   ├── DuplicateEventName       two event classes registered under one name
 │   └── UnknownEventType         a stored type name no registered class answers to
@@ -103,6 +106,40 @@ class InvalidEnvelope(EventStoreError):
 
     def __init__(self, problem: str) -> None:
         super().__init__(f"cannot append: {problem}; nothing was written")
+
+
+class InvalidStreamId(EventStoreError, ValueError):
+    """What was passed as a stream id cannot identify a stream."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"{problem}: pass a uuid.UUID or a StreamId(uuid, name=..., category=...) whose "
+            "name and category are non-empty strings without NUL characters"
+        )
+
+
+class InvalidRange(EventStoreError, ValueError):
+    """load_stream's start and stop must be whole numbers (versions) or None."""
+
+    def __init__(self, label: str, value: object) -> None:
+        super().__init__(f"{label}={value!r} is not a version: use an int or None")
+
+
+class UndecodableEvent(EventStoreError):
+    """A stored event whose registered class rejects its payload (schema drift, bad JSON)."""
+
+    def __init__(
+        self, stream_id: StreamId, version: int | None, position: int, type_name: str, reason: str
+    ) -> None:
+        self.stream_id = stream_id
+        self.version = version
+        self.position = position
+        self.type_name = type_name
+        super().__init__(
+            f"event at position {position} (stream {stream_id}, version {version}) of type "
+            f"{type_name!r} cannot be decoded: {reason}. Read it with load_stream_raw, or fix "
+            "the class (or register an upcaster) so that it accepts the stored payload"
+        )
 
 
 class EventTypeError(EventStoreError):

@@ -13,7 +13,9 @@ class Event(BaseModel):
     """Base class of every event. Subclasses register under their class name, or under
     ``__event_name__`` when they set one. Unknown fields are rejected; events are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are stored as the JSON strings "NaN", "Infinity", "-Infinity"
+    # (JSON has no such numbers) and come back as floats.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     __event_name__: ClassVar[str]
 

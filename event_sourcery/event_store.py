@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Self
 from uuid import UUID
 
-from event_sourcery.errors import DuplicateEventId, NoEventsToAppend
+from event_sourcery.errors import DuplicateEventId, InvalidRange, NoEventsToAppend
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode, encode
 from event_sourcery.storage.protocol import Storage
 from event_sourcery.streams import StreamId
-from event_sourcery.versioning import ExpectedVersion, Versioning
+from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning
 
 
 class EventStore:
@@ -62,7 +62,9 @@ class EventStore:
     ) -> list[RawEvent]:
         """Like ``load_stream`` but undecoded: type name and JSON, for tools and foreign
         stores whose event classes are not importable."""
-        return self.storage.load(StreamId.of(stream_id), start, stop)
+        return self.storage.load(
+            StreamId.of(stream_id), _version(start, "start"), _version(stop, "stop")
+        )
 
     def close(self) -> None:
         """Release the connections ``connect()`` opened; a store bound to a session or an
@@ -78,3 +80,12 @@ class EventStore:
     def delete_stream(self, stream_id: UUID | StreamId) -> None:
         """Remove the stream and its events; deleting a missing stream does nothing."""
         self.storage.delete(StreamId.of(stream_id))
+
+
+def _version(value: int | None, label: str) -> int | None:
+    """A range bound as storage takes it: an int clamped to what versions can be."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidRange(label, value)
+    return min(max(value, 0), MAX_VERSION)

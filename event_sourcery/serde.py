@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
+
 from event_sourcery.context import EMPTY_CONTEXT, Context
-from event_sourcery.errors import InvalidEnvelope
+from event_sourcery.errors import InvalidEnvelope, UndecodableEvent
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded
 from event_sourcery.registry import EventRegistry
@@ -26,53 +30,86 @@ def encode(items: Sequence[Event | Envelope[Event]], registry: EventRegistry) ->
     for index, item in enumerate(items):
         if isinstance(item, Event):
             uuid = UUID(bytes=entropy[16 * index : 16 * index + 16], version=4)
+            data_json = _payload_json(item, uuid)
             encoded.append(
-                NewEvent(
-                    uuid, registry.name_of(type(item)), item.model_dump_json(), _EMPTY_JSON, now
-                )
+                NewEvent(uuid, registry.name_of(type(item)), data_json, _EMPTY_JSON, now)
             )
-        elif isinstance(item, Envelope) and isinstance(item.event, Event):
+        elif isinstance(item, Envelope):
             encoded.append(_encode_envelope(item, registry))
         else:
             raise InvalidEnvelope(f"{item!r} is neither an Event nor an Envelope of one")
     return encoded
 
 
-def _encode_envelope(envelope: Envelope[Event], registry: EventRegistry) -> NewEvent:
-    created_at = envelope.created_at
-    if created_at.tzinfo is None or created_at.utcoffset() is None:
-        raise InvalidEnvelope(
-            f"created_at {created_at.isoformat()} of event {envelope.uuid} has no timezone"
-        )
-    context = envelope.context
-    context_json = (
-        _EMPTY_JSON
-        if context is EMPTY_CONTEXT or (not context.model_fields_set and not context.model_extra)
-        else context.model_dump_json()
-    )
-    return NewEvent(
-        envelope.uuid,
-        registry.name_of(type(envelope.event)),
-        envelope.event.model_dump_json(),
-        context_json,
-        created_at.astimezone(UTC),
-    )
-
-
 def decode(raw: RawEvent, registry: EventRegistry) -> Recorded[Event]:
     """Turn a stored row into a typed envelope through the registry."""
     cls = registry.resolve(raw.type, raw.stream_id)
     context_json = raw.context_json
-    return Recorded(
-        event=cls.model_validate_json(raw.data_json),
-        uuid=raw.uuid,
-        created_at=raw.created_at,
-        context=(
+    try:
+        event = cls.model_validate_json(raw.data_json)
+        context = (
             EMPTY_CONTEXT
             if context_json == _EMPTY_JSON
             else Context.model_validate_json(context_json)
-        ),
+        )
+    except ValidationError as error:
+        reason = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
+        )
+        raise UndecodableEvent(raw.stream_id, raw.version, raw.position, raw.type, reason) from None
+    return Recorded(
+        event=event,
+        uuid=raw.uuid,
+        created_at=raw.created_at,
+        context=context,
         stream_id=raw.stream_id,
         version=raw.version,
         position=raw.position,
     )
+
+
+def _encode_envelope(envelope: Envelope[Event], registry: EventRegistry) -> NewEvent:
+    event, uuid, created_at, context = (
+        envelope.event,
+        envelope.uuid,
+        envelope.created_at,
+        envelope.context,
+    )
+    if not isinstance(event, Event):
+        raise InvalidEnvelope(f"envelope event {event!r} is not an Event")
+    if not isinstance(uuid, UUID):
+        raise InvalidEnvelope(f"envelope uuid {uuid!r} is not a uuid.UUID")
+    if not isinstance(created_at, datetime) or created_at.utcoffset() is None:
+        raise InvalidEnvelope(f"created_at {created_at!r} of event {uuid} has no timezone")
+    if not isinstance(context, Context):
+        raise InvalidEnvelope(f"context {context!r} of event {uuid} is not a Context")
+    has_context = context is not EMPTY_CONTEXT and (context.model_fields_set or context.model_extra)
+    return NewEvent(
+        uuid,
+        registry.name_of(type(event)),
+        _payload_json(event, uuid),
+        _payload_json(context, uuid) if has_context else _EMPTY_JSON,
+        created_at.astimezone(UTC),
+    )
+
+
+def _payload_json(model: BaseModel, uuid: UUID) -> str:
+    """JSON of an event or context; NUL characters are refused because PostgreSQL cannot
+    store them, and every backend must accept the same events."""
+    try:
+        text = model.model_dump_json()
+    except PydanticSerializationError as error:
+        raise InvalidEnvelope(f"event {uuid} cannot be serialised: {error}") from None
+    if "\\u0000" in text and _has_nul(json.loads(text)):
+        raise InvalidEnvelope(f"event {uuid} holds a NUL character (\\x00), which cannot be stored")
+    return text
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4, uuid5
 
+from event_sourcery.errors import InvalidStreamId
+
 # Names map to uuids through uuid5 in this namespace, so a name always reaches one stream.
 STREAM_NAMESPACE = UUID("5b0a2a52-7c6e-4f0e-9a3c-0e1d7a3f6b21")
 
@@ -29,10 +31,10 @@ class StreamId:
         category: str | None = None,
     ) -> None:
         if uuid is not None and not isinstance(uuid, UUID):
-            raise TypeError(f"StreamId uuid must be a uuid.UUID, got {type(uuid).__name__}")
+            raise InvalidStreamId(f"StreamId uuid must be a uuid.UUID, not {type(uuid).__name__}")
         for label, text in (("name", name), ("category", category)):
-            if text is not None and (not isinstance(text, str) or not text):
-                raise ValueError(f"StreamId {label} must be a non-empty str or None, got {text!r}")
+            if text is not None and (not isinstance(text, str) or not text or "\x00" in text):
+                raise InvalidStreamId(f"StreamId {label}={text!r} is not usable")
         if uuid is None:
             uuid = uuid5(STREAM_NAMESPACE, name) if name is not None else uuid4()
         object.__setattr__(self, "uuid", uuid)
@@ -46,9 +48,7 @@ class StreamId:
             return value
         if isinstance(value, UUID):
             return cls(value)
-        raise TypeError(
-            f"stream_id must be a uuid.UUID or a StreamId, got {type(value).__name__}: {value!r}"
-        )
+        raise InvalidStreamId(f"stream_id={value!r} ({type(value).__name__}) is not a stream id")
 
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("StreamId is immutable")

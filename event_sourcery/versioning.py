@@ -20,6 +20,9 @@ class Versioning(enum.Enum):
         return self.value
 
 
+MAX_VERSION = 2**63 - 1
+"""Versions are stored as 64-bit integers."""
+
 ANY = Versioning.ANY
 NO_VERSIONING = Versioning.NO_VERSIONING
 
@@ -39,6 +42,6 @@ class ExpectedVersion:
             return cls()
         if value is Versioning.NO_VERSIONING:
             return cls(versioned=False)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_VERSION:
             return cls(exact=value)
         raise InvalidExpectedVersion(value)

@@ -98,3 +98,29 @@ def test_a_postgresql_url_without_a_driver_uses_psycopg(postgres_url: str) -> No
         stream = uuid4()
         store.append(Deposited(amount=1), stream_id=stream)
         assert [e.version for e in store.load_stream(stream)] == [1]
+
+
+def test_threads_sharing_an_in_memory_sqlite_store_lose_nothing() -> None:
+    import threading
+
+    from event_sourcery import ANY
+
+    store = connect("sqlite://")
+    stream, writers, each = uuid4(), 4, 25
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for _ in range(each):
+                store.append(*[Deposited(amount=1)] * 2, stream_id=stream, expected_version=ANY)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    versions = [e.version for e in store.load_stream(stream)]
+    assert versions == list(range(1, writers * each * 2 + 1))

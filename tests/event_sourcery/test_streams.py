@@ -6,7 +6,15 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from event_sourcery import ANY, NO_VERSIONING, ExpectedVersion, InvalidExpectedVersion, StreamId
+from event_sourcery import (
+    ANY,
+    NO_VERSIONING,
+    EventStoreError,
+    ExpectedVersion,
+    InvalidExpectedVersion,
+    InvalidStreamId,
+    StreamId,
+)
 
 
 def test_a_name_determines_the_uuid() -> None:
@@ -27,15 +35,19 @@ def test_without_uuid_or_name_a_fresh_uuid_is_drawn() -> None:
 
 @pytest.mark.parametrize("bad", ["not-a-uuid", 42, None, b"\x00"])
 def test_of_refuses_what_is_not_a_stream_id(bad: object) -> None:
-    with pytest.raises(TypeError, match="stream_id must be"):
+    with pytest.raises(InvalidStreamId, match="is not a stream id") as caught:
         StreamId.of(bad)  # type: ignore[arg-type]
+    assert isinstance(caught.value, EventStoreError)
 
 
-def test_empty_names_and_categories_are_refused() -> None:
-    with pytest.raises(ValueError, match="name"):
-        StreamId(name="")
-    with pytest.raises(ValueError, match="category"):
-        StreamId(uuid4(), category="")
+@pytest.mark.parametrize("bad", ["", "nul\x00inside", 7])
+def test_unusable_names_and_categories_are_refused(bad: object) -> None:
+    with pytest.raises(InvalidStreamId, match="name"):
+        StreamId(name=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidStreamId, match="category"):
+        StreamId(uuid4(), category=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidStreamId, match="uuid"):
+        StreamId("0" * 32)  # type: ignore[arg-type]
 
 
 def test_stream_ids_are_immutable_and_print_readably() -> None:
@@ -51,6 +63,7 @@ def test_expected_versions_become_objects() -> None:
     assert ExpectedVersion.of(3) == ExpectedVersion(exact=3)
     assert ExpectedVersion.of(ANY) == ExpectedVersion()
     assert ExpectedVersion.of(NO_VERSIONING) == ExpectedVersion(versioned=False)
-    for bad in (-1, True, 2.0, "3"):
+    assert ExpectedVersion.of(2**63 - 1) == ExpectedVersion(exact=2**63 - 1)
+    for bad in (-1, True, 2.0, "3", 2**63):
         with pytest.raises(InvalidExpectedVersion):
             ExpectedVersion.of(bad)  # type: ignore[arg-type]

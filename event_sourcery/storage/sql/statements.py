@@ -33,6 +33,8 @@ class Statements:
     load_from: DriverStatement
     load_until: DriverStatement
     load_range: DriverStatement
+    lock_stream: DriverStatement
+    """Lock the stream row for a delete; returns its id (p_id of the next two)."""
     delete_events: DriverStatement
     delete_stream: DriverStatement
 
@@ -75,7 +77,6 @@ def _compile(dialect: Dialect) -> Statements:
     )
     from_ = _e.version >= bindparam("p_start")
     until = _e.version < bindparam("p_stop")
-    stream_pk = select(_s.id).where(*_this_stream).scalar_subquery()
 
     def compiled(statement: ClauseElement, keys: tuple[str, ...] | None = None) -> DriverStatement:
         return DriverStatement.compile(statement, dialect, keys)
@@ -103,6 +104,9 @@ def _compile(dialect: Dialect) -> Statements:
         load_from=compiled(load.where(from_)),
         load_until=compiled(load.where(until)),
         load_range=compiled(load.where(from_, until)),
-        delete_events=compiled(delete(events).where(_e.stream_id == stream_pk)),
-        delete_stream=compiled(delete(streams).where(*_this_stream)),
+        lock_stream=compiled(
+            update(streams).where(*_this_stream).values(version=_s.version).returning(_s.id)
+        ),
+        delete_events=compiled(delete(events).where(_e.stream_id == bindparam("p_id"))),
+        delete_stream=compiled(delete(streams).where(_s.id == bindparam("p_id"))),
     )

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, delete, false, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from event_sourcery.errors import (
     ConcurrentStreamWriteError,
     DuplicateEventId,
     EventStoreError,
+    InvalidEnvelope,
     StreamNameConflict,
     VersioningMismatch,
 )
@@ -45,34 +45,15 @@ class SqlStorage:
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
     ) -> None:
-        owns_transaction = self.transactions.owns_transaction
         try:
             with self.transactions.write() as conn:
+                stream_pk, first = self._claim(conn, stream_id, expected, len(events))
                 try:
-                    stream_pk, first = self._claim(conn, stream_id, expected, len(events))
-                except _Refused:
-                    if owns_transaction:
-                        raise
-                    raise self._explain_in_session(conn, stream_id, expected) from None
-                codec = ValueCodec(conn.dialect)
-                rows = [
-                    {
-                        "uuid": codec.uuid_in(new.uuid),
-                        "stream_id": stream_pk,
-                        "version": None if first is None else first + offset,
-                        "type": new.type,
-                        "data": new.data_json,
-                        "context": new.context_json,
-                        "created_at": codec.time_in(new.created_at),
-                    }
-                    for offset, new in enumerate(events)
-                ]
-                if not owns_transaction and conn.dialect.name == "sqlite":
-                    self._refuse_stored_uuids(conn, stream_id, stream_pk, first, events)
-                try:
-                    statements_for(conn.dialect).insert_events.run_many(conn, rows)
-                except conn.dialect.loaded_dbapi.IntegrityError as error:
-                    raise DuplicateEventId(stream_id, _first_line(error)) from None
+                    self._insert_events(conn, stream_id, stream_pk, first, events)
+                except BaseException:
+                    if not self.transactions.atomic_writes:
+                        self._undo_claim(conn, stream_pk, first)
+                    raise
         except _Refused:
             with self.transactions.read() as conn:
                 raise self._explain(conn, stream_id, expected) from None
@@ -102,8 +83,13 @@ class SqlStorage:
         with self.transactions.write() as conn:
             params = _stream_params(stream_id, ValueCodec(conn.dialect))
             sql = statements_for(conn.dialect)
-            sql.delete_events.run(conn, params)
-            sql.delete_stream.run(conn, params)
+            # Lock the stream row first, so that an append in flight either finishes before
+            # the delete or finds the stream gone (never half-deleted).
+            locked = sql.lock_stream.run(conn, params)
+            if not locked:
+                return
+            sql.delete_events.run(conn, {"p_id": locked[0][0]})
+            sql.delete_stream.run(conn, {"p_id": locked[0][0]})
 
     def close(self) -> None:
         self.transactions.close()
@@ -134,7 +120,7 @@ class SqlStorage:
             raise VersioningMismatch(stream_id, version is not None)
         return stream_pk, None if version is None else version - count + 1
 
-    def _refuse_stored_uuids(
+    def _insert_events(
         self,
         conn: Connection,
         stream_id: StreamId,
@@ -142,23 +128,52 @@ class SqlStorage:
         first: int | None,
         new_events: Sequence[NewEvent],
     ) -> None:
-        """In the caller's SQLite transaction a failed executemany would leave the rows before
-        the failure behind, so look first: the claim holds SQLite's write lock, so no writer
-        can slip in between. On a clash, take the claim back and raise."""
+        codec = ValueCodec(conn.dialect)
+        rows = [
+            {
+                "uuid": codec.uuid_in(new.uuid),
+                "stream_id": stream_pk,
+                "version": None if first is None else first + offset,
+                "type": new.type,
+                "data": new.data_json,
+                "context": new.context_json,
+                "created_at": codec.time_in(new.created_at),
+            }
+            for offset, new in enumerate(new_events)
+        ]
+        if not self.transactions.atomic_writes:
+            self._refuse_stored_uuids(conn, stream_id, new_events)
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            statements_for(conn.dialect).insert_events.run_many(conn, rows)
+        except dbapi.IntegrityError as error:
+            raise DuplicateEventId(stream_id, _first_line(error)) from None
+        except dbapi.DataError as error:
+            raise InvalidEnvelope(f"the database refused a value: {_first_line(error)}") from None
+
+    def _refuse_stored_uuids(
+        self, conn: Connection, stream_id: StreamId, new_events: Sequence[NewEvent]
+    ) -> None:
+        """Without an atomic write, a failed executemany would leave the rows before the
+        failure behind, so look first. The claim holds SQLite's write lock, so no other
+        writer can slip a uuid in between."""
         uuids = [new.uuid for new in new_events]
         step = dialects.max_binds(conn.dialect)
         for start in range(0, len(uuids), step):
             chunk = uuids[start : start + step]
             taken = conn.execute(select(events.c.uuid).where(events.c.uuid.in_(chunk))).first()
             if taken is not None:
-                s = streams.c
-                if first is not None and first > 1:
-                    undo = update(streams).where(s.id == stream_pk).values(version=first - 1)
-                    conn.execute(undo)
-                else:
-                    used = select(events.c.position).where(events.c.stream_id == stream_pk)
-                    conn.execute(delete(streams).where(s.id == stream_pk, ~used.exists()))
                 raise DuplicateEventId(stream_id, f"uuid {taken[0]} is already stored")
+
+    def _undo_claim(self, conn: Connection, stream_pk: int, first: int | None) -> None:
+        """Take a claim back inside the caller's transaction: the stream's version goes back,
+        and a stream the claim created (so without events) goes away."""
+        s = streams.c
+        if first is not None and first > 1:
+            conn.execute(update(streams).where(s.id == stream_pk).values(version=first - 1))
+        else:
+            used = select(events.c.position).where(events.c.stream_id == stream_pk)
+            conn.execute(delete(streams).where(s.id == stream_pk, ~used.exists()))
 
     def _explain(
         self, conn: Connection, stream_id: StreamId, expected: ExpectedVersion
@@ -184,14 +199,6 @@ class SqlStorage:
         if (own.version is None) == expected.versioned:
             return VersioningMismatch(stream_id, own.version is not None)
         return ConcurrentStreamWriteError(stream_id, expected.exact or 0, own.version)
-
-    def _explain_in_session(
-        self, conn: Connection, stream_id: StreamId, expected: ExpectedVersion
-    ) -> EventStoreError:
-        try:
-            return self._explain(conn, stream_id, expected)
-        except DBAPIError:  # PostgreSQL aborted the caller's transaction on a name clash
-            return StreamNameConflict(stream_id, None)
 
 
 def _stream_params(stream_id: StreamId, codec: ValueCodec) -> dict[str, object]:

@@ -31,7 +31,7 @@ streams = Table(
     Column("category", String(255), nullable=False, server_default=""),
     Column("name", String, nullable=True),
     # NULL for NO_VERSIONING streams.
-    Column("version", Integer, nullable=True),
+    Column("version", BigInteger, nullable=True),
     UniqueConstraint("uuid", "category", name="uq_event_sourcery_streams_uuid_category"),
     UniqueConstraint("name", "category", name="uq_event_sourcery_streams_name_category"),
 )
@@ -42,7 +42,7 @@ events = Table(
     Column("position", _Id, primary_key=True, autoincrement=True),
     Column("uuid", Uuid(), nullable=False, unique=True),
     Column("stream_id", _Id, ForeignKey(streams.c.id), nullable=False),
-    Column("version", Integer, nullable=True),
+    Column("version", BigInteger, nullable=True),
     Column("type", String(255), nullable=False),
     Column("data", JsonDocument(), nullable=False),
     Column("context", JsonDocument(), nullable=False),
@@ -50,4 +50,6 @@ events = Table(
     UniqueConstraint("stream_id", "version", name="uq_event_sourcery_events_stream_version"),
     Index("ix_event_sourcery_events_type", "type"),
     Index("ix_event_sourcery_events_created_at", "created_at"),
+    # Positions never come back after a delete (SQLite would reuse the highest rowid).
+    sqlite_autoincrement=True,
 )

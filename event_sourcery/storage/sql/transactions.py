@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol
 
 from sqlalchemy import Dialect, Engine
@@ -18,8 +19,9 @@ class Transactions(Protocol):
     def dialect(self) -> Dialect: ...
 
     @property
-    def owns_transaction(self) -> bool:
-        """True when leaving ``write()`` commits, or rolls back on error, by itself."""
+    def atomic_writes(self) -> bool:
+        """True when an exception leaving ``write()`` undoes everything written inside it
+        (an own transaction, or a savepoint); otherwise storage undoes its own writes."""
         ...
 
     def write(self) -> AbstractContextManager[Connection]: ...
@@ -32,45 +34,66 @@ class Transactions(Protocol):
 
 
 class SessionTransactions:
-    """Statements run in the caller's Session transaction; the caller commits or rolls back."""
+    """Statements run in the caller's Session transaction; the caller commits or rolls back.
 
-    owns_transaction = False
+    On PostgreSQL each write runs in a SAVEPOINT, so that a refused append leaves the caller's
+    transaction usable (a failed statement would otherwise abort all of it). pysqlite cannot
+    be trusted with SAVEPOINTs on an engine we did not set up, so on SQLite the storage takes
+    its own writes back instead.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
     @property
     def dialect(self) -> Dialect:
-        return self._session.connection().dialect
+        return self._session.get_bind().dialect
+
+    @property
+    def atomic_writes(self) -> bool:
+        return self.dialect.name == "postgresql"
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        yield self._session.connection()
+        if not self.atomic_writes:
+            yield self._session.connection()
+            return
+        with self._session.begin_nested():
+            yield self._session.connection()
 
-    read = write
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        yield self._session.connection()
 
     def close(self) -> None:
         """The session is the caller's to close."""
 
 
 class EngineTransactions:
-    """Each unit of work is its own transaction on the store's Engine, committed on success."""
+    """Each unit of work is its own transaction on the store's Engine, committed on success.
 
-    owns_transaction = True
+    ``serialize`` puts units of work behind a lock, for engines whose threads share one
+    connection (in-memory SQLite).
+    """
 
-    def __init__(self, engine: Engine, owns_engine: bool = False) -> None:
+    atomic_writes = True
+
+    def __init__(self, engine: Engine, owns_engine: bool = False, serialize: bool = False) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self._owns_engine = owns_engine
+        self._lock: AbstractContextManager[object] = (
+            threading.RLock() if serialize else nullcontext()
+        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
+        with self._lock, self.engine.begin() as connection:
             yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
+        with self._lock, self.engine.connect() as connection:
             yield connection
 
     def close(self) -> None:

@@ -1,0 +1,22 @@
+"""The event store contract: every backend must pass every test here, unchanged."""
+
+from event_sourcery.testing.contract.loading import LoadContract
+from event_sourcery.testing.contract.races import RaceContract
+from event_sourcery.testing.contract.round_trips import RoundTripContract
+from event_sourcery.testing.contract.streams import StreamContract
+from event_sourcery.testing.contract.transactions import CallerTransactionContract
+from event_sourcery.testing.contract.versions import VersionContract
+
+
+class EventStoreContract(
+    RoundTripContract,
+    StreamContract,
+    VersionContract,
+    LoadContract,
+    CallerTransactionContract,
+    RaceContract,
+):
+    """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
+
+
+__all__ = ["EventStoreContract"]

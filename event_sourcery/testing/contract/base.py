@@ -1,0 +1,29 @@
+"""What every part of the contract shares: the store fixture and small helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from event_sourcery.event_store import EventStore
+from event_sourcery.streams import StreamId
+from event_sourcery.testing.backend import Backend
+from event_sourcery.testing.events import Deposited
+
+
+def versions(store: EventStore, stream: UUID | StreamId, **kwargs: Any) -> list[int | None]:
+    return [e.version for e in store.load_stream(stream, **kwargs)]
+
+
+def deposits(*amounts: int) -> list[Deposited]:
+    return [Deposited(amount=a) for a in amounts]
+
+
+class BaseContract:
+    """Gives each test a store over the backend under test (the subclass's ``backend``)."""
+
+    @pytest.fixture
+    def store(self, backend: Backend) -> EventStore:
+        return backend.open()
