@@ -55,3 +55,15 @@ class EveryType(Event):
     plan: Plan
     tags: list[str]
     customer: Customer
+
+
+class Measured(Event):
+    __event_name__: ClassVar[str] = "contract.Measured"
+    value: float
+
+
+class Renamed(Event):
+    """Stored under the name of ``Opened`` by a reader whose class has drifted."""
+
+    __event_name__: ClassVar[str] = "contract.Renamed"
+    new_owner: str

@@ -10,6 +10,9 @@ import pytest
 from event_sourcery.context import Context
 from event_sourcery.errors import (
     EventStoreError,
+    InvalidRange,
+    InvalidStreamId,
+    UndecodableEvent,
     UnknownEventType,
 )
 from event_sourcery.event_store import EventStore
@@ -18,7 +21,7 @@ from event_sourcery.registry import EventRegistry
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.backend import Backend
 from event_sourcery.testing.contract.base import BaseContract, deposits, versions
-from event_sourcery.testing.events import Deposited, Opened
+from event_sourcery.testing.events import Deposited, Opened, Renamed
 
 
 class LoadContract(BaseContract):
@@ -71,3 +74,35 @@ class LoadContract(BaseContract):
             with pytest.raises(EventStoreError) as caught:
                 attempt()
             assert len(str(caught.value)) > 20
+
+    def test_a_row_its_class_cannot_read_raises_naming_the_row(self, backend: Backend) -> None:
+        stream = uuid4()
+        backend.open().append(Opened(owner="x"), stream_id=stream)
+        drifted = EventRegistry()
+        drifted.add(Renamed, "contract.Opened")  # the class changed shape since the write
+        with pytest.raises(UndecodableEvent, match="new_owner") as caught:
+            backend.open(registry=drifted).load_stream(stream)
+        assert caught.value.type_name == "contract.Opened"
+        assert caught.value.version == 1
+        assert str(stream) in str(caught.value)
+
+    @pytest.mark.parametrize("bound", [2**63, 2**64, -(2**63) - 1])
+    def test_out_of_range_bounds_load_nothing_or_everything(
+        self, store: EventStore, bound: int
+    ) -> None:
+        stream = uuid4()
+        store.append(*deposits(1, 2), stream_id=stream)
+        expected_from = [] if bound > 0 else [1, 2]
+        assert versions(store, stream, start=bound) == expected_from
+        assert versions(store, stream, stop=bound) == ([1, 2] if bound > 0 else [])
+
+    @pytest.mark.parametrize("bad", ["2", 1.5, True])
+    def test_bounds_that_are_not_versions_are_refused(self, store: EventStore, bad: Any) -> None:
+        with pytest.raises(InvalidRange, match="not a version"):
+            store.load_stream(uuid4(), start=bad)
+
+    def test_a_stream_id_that_is_not_one_is_refused(self, store: EventStore) -> None:
+        with pytest.raises(InvalidStreamId):
+            store.append(Opened(owner="x"), stream_id="order-1")  # type: ignore[arg-type]
+        with pytest.raises(InvalidStreamId):
+            store.load_stream(12345)  # type: ignore[arg-type]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -16,7 +18,15 @@ from event_sourcery.event_store import EventStore
 from event_sourcery.records import Envelope
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.contract.base import BaseContract, deposits
-from event_sourcery.testing.events import Address, Customer, Deposited, EveryType, Opened, Plan
+from event_sourcery.testing.events import (
+    Address,
+    Customer,
+    Deposited,
+    EveryType,
+    Measured,
+    Opened,
+    Plan,
+)
 
 
 class RoundTripContract(BaseContract):
@@ -116,3 +126,38 @@ class RoundTripContract(BaseContract):
         positions_a = [e.position for e in store.load_stream(a)]
         [position_b] = [e.position for e in store.load_stream(b)]
         assert positions_a[0] < positions_a[1] < position_b < positions_a[2]
+
+    def test_nan_and_infinities_round_trip(self, store: EventStore) -> None:
+        stream = uuid4()
+        values = [math.nan, math.inf, -math.inf, 5e-324, 1.7976931348623157e308]
+        store.append(*[Measured(value=v) for v in values], stream_id=stream)
+        loaded = [e.event.value for e in store.load_stream(stream)]  # type: ignore[attr-defined]
+        assert math.isnan(loaded[0])
+        assert loaded[1:] == values[1:]
+
+    @pytest.mark.parametrize("where", ["payload", "context"])
+    def test_nul_characters_are_refused_by_every_backend(
+        self, store: EventStore, where: str
+    ) -> None:
+        stream = uuid4()
+        envelope = (
+            Envelope(event=Opened(owner="a\x00b"))
+            if where == "payload"
+            else Envelope(event=Opened(owner="ok"), context=Context(note="a\x00b"))
+        )
+        with pytest.raises(InvalidEnvelope, match="NUL"):
+            store.append(envelope, stream_id=stream)
+        assert store.load_stream(stream) == []
+        store.append(Opened(owner="a\\x00b \\u0000"), stream_id=stream)  # escapes, not NULs
+        assert store.load_stream(stream)[0].event == Opened(owner="a\\x00b \\u0000")
+
+    @pytest.mark.parametrize(
+        "field", [{"uuid": "not-a-uuid"}, {"created_at": "2020-01-01"}, {"context": {"a": 1}}]
+    )
+    def test_an_envelope_with_a_mistyped_field_is_refused(
+        self, store: EventStore, field: dict[str, Any]
+    ) -> None:
+        stream = uuid4()
+        with pytest.raises(InvalidEnvelope):
+            store.append(Envelope(event=Opened(owner="x"), **field), stream_id=stream)
+        assert store.load_stream(stream) == []

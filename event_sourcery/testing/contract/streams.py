@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from uuid import uuid4
 
 import pytest
@@ -79,3 +80,32 @@ class StreamContract(BaseContract):
         store.append(Deposited(amount=1), stream_id=kept)
         store.delete_stream(uuid4())
         assert versions(store, kept) == [1]
+
+    def test_positions_are_never_reused_after_a_delete(self, store: EventStore) -> None:
+        first, doomed, after = uuid4(), uuid4(), uuid4()
+        store.append(Deposited(amount=1), stream_id=first)
+        store.append(*deposits(2, 3), stream_id=doomed)
+        highest = store.load_stream(doomed)[-1].position
+        store.delete_stream(doomed)
+        store.append(Deposited(amount=4), stream_id=after)
+        assert store.load_stream(after)[0].position > highest
+
+    def test_a_delete_racing_appends_leaves_a_consistent_stream(self, store: EventStore) -> None:
+        stream = uuid4()
+        errors: list[BaseException] = []
+
+        def append_many() -> None:
+            try:
+                for _ in range(30):
+                    store.append(Deposited(amount=1), stream_id=stream, expected_version=ANY)
+            except BaseException as error:
+                errors.append(error)
+
+        writer = threading.Thread(target=append_many)
+        writer.start()
+        for _ in range(10):
+            store.delete_stream(stream)
+        writer.join()
+        assert errors == []
+        remaining = versions(store, stream)
+        assert remaining == list(range(1, len(remaining) + 1))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import uuid4
 
 import pytest
 
-from event_sourcery.errors import (
-    DuplicateEventId,
-)
+from event_sourcery.errors import DuplicateEventId, EventStoreError
+from event_sourcery.event_store import EventStore
 from event_sourcery.records import Envelope
+from event_sourcery.streams import StreamId
 from event_sourcery.testing.backend import Backend
 from event_sourcery.testing.contract.base import BaseContract, versions
 from event_sourcery.testing.events import Deposited
+from event_sourcery.versioning import ANY
 
 
 class CallerTransactionContract(BaseContract):
@@ -65,3 +67,30 @@ class CallerTransactionContract(BaseContract):
                 tx.rollback()
         assert versions(store, stream) == [1]
         store.append(Deposited(amount=2), stream_id=stream, expected_version=1)
+
+    def test_a_refused_append_leaves_the_callers_transaction_usable(self, backend: Backend) -> None:
+        transaction = backend.caller_transaction()
+        if transaction is None:
+            pytest.skip(f"{backend.name} has no caller-owned transactions")
+        taken, name = uuid4(), f"held-{uuid4()}"
+        setup = backend.open()
+        setup.append(Envelope(event=Deposited(amount=0), uuid=taken), stream_id=uuid4())
+        setup.append(Deposited(amount=0), stream_id=StreamId(uuid4(), name=name))
+        stream = uuid4()
+        refusals: list[Callable[[EventStore], None]] = [
+            lambda s: s.append(Deposited(amount=9), stream_id=stream, expected_version=5),
+            lambda s: s.append(Envelope(event=Deposited(amount=9), uuid=taken), stream_id=stream),
+            lambda s: s.append(
+                Deposited(amount=9),
+                stream_id=StreamId(uuid4(), name=name),
+                expected_version=ANY,
+            ),
+        ]
+        with transaction as tx:
+            tx.store.append(Deposited(amount=1), stream_id=stream)
+            for refuse in refusals:
+                with pytest.raises(EventStoreError):
+                    refuse(tx.store)
+            tx.store.append(Deposited(amount=2), stream_id=stream, expected_version=1)
+            tx.commit()
+        assert versions(backend.open(), stream) == [1, 2]

@@ -130,3 +130,15 @@ class VersionContract(BaseContract):
         assert versions(store, stream) == [1, 2]
         store.append(Deposited(amount=3), stream_id=stream, expected_version=2)
         assert versions(store, stream) == [1, 2, 3]
+
+    def test_huge_expected_versions_are_a_conflict_or_refused_alike(
+        self, store: EventStore
+    ) -> None:
+        stream = uuid4()
+        store.append(Deposited(amount=1), stream_id=stream)
+        with pytest.raises(ConcurrentStreamWriteError) as caught:
+            store.append(Deposited(amount=2), stream_id=stream, expected_version=2**31)
+        assert (caught.value.expected, caught.value.actual) == (2**31, 1)
+        with pytest.raises(InvalidExpectedVersion):
+            store.append(Deposited(amount=2), stream_id=stream, expected_version=2**63)
+        assert versions(store, stream) == [1]
