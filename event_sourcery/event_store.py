@@ -9,7 +9,7 @@ from event_sourcery.errors import DuplicateEventId, InvalidRange, NoEventsToAppe
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded
 from event_sourcery.registry import EventRegistry, default_registry
-from event_sourcery.serde import decode, encode
+from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning
@@ -54,8 +54,7 @@ class EventStore:
 
         A versionless stream has no versions, so a ranged load of it is empty.
         """
-        registry = self.registry
-        return [decode(raw, registry) for raw in self.load_stream_raw(stream_id, start, stop)]
+        return decode_all(self.load_stream_raw(stream_id, start, stop), self.registry)
 
     def load_stream_raw(
         self, stream_id: UUID | StreamId, start: int | None = None, stop: int | None = None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
@@ -43,28 +44,50 @@ def encode(items: Sequence[Event | Envelope[Event]], registry: EventRegistry) ->
 
 def decode(raw: RawEvent, registry: EventRegistry) -> Recorded[Event]:
     """Turn a stored row into a typed envelope through the registry."""
-    cls = registry.resolve(raw.type, raw.stream_id)
-    context_json = raw.context_json
-    try:
-        event = cls.model_validate_json(raw.data_json)
-        context = (
-            EMPTY_CONTEXT
-            if context_json == _EMPTY_JSON
-            else Context.model_validate_json(context_json)
+    [recorded] = decode_all([raw], registry)
+    return recorded
+
+
+def decode_all(raws: Iterable[RawEvent], registry: EventRegistry) -> list[Recorded[Event]]:
+    """Decode rows in bulk: each type is resolved once, and the (frozen) envelopes are
+    filled in directly, which halves the cost of building them."""
+    validators: dict[str, Callable[[str], Any]] = {}
+    new = object.__new__
+    decoded: list[Recorded[Event]] = []
+    for raw in raws:
+        uuid, stream_id, version, position, type_name, data_json, context_json, created_at = raw
+        validate = validators.get(type_name)
+        if validate is None:
+            cls = registry.resolve(type_name, stream_id)
+            validate = validators[type_name] = cls.__pydantic_validator__.validate_json
+        try:
+            event = validate(data_json)
+            context = (
+                EMPTY_CONTEXT
+                if context_json == _EMPTY_JSON
+                else Context.model_validate_json(context_json)
+            )
+        except ValidationError as error:
+            raise UndecodableEvent(
+                stream_id, version, position, type_name, _reason(error)
+            ) from None
+        recorded: Recorded[Event] = new(Recorded)
+        recorded.__dict__.update(
+            event=event,
+            uuid=uuid,
+            created_at=created_at,
+            context=context,
+            stream_id=stream_id,
+            version=version,
+            position=position,
         )
-    except ValidationError as error:
-        reason = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
-        )
-        raise UndecodableEvent(raw.stream_id, raw.version, raw.position, raw.type, reason) from None
-    return Recorded(
-        event=event,
-        uuid=raw.uuid,
-        created_at=raw.created_at,
-        context=context,
-        stream_id=raw.stream_id,
-        version=raw.version,
-        position=raw.position,
+        decoded.append(recorded)
+    return decoded
+
+
+def _reason(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
     )
 
 

@@ -81,7 +81,7 @@ def test_sqlite_durability_can_be_relaxed_to_normal(tmp_path: Path) -> None:
     store = connect(f"sqlite:///{tmp_path / 'e.db'}", sqlite_synchronous="NORMAL")
     assert isinstance(store.storage, SqlStorage)
     with store.storage.transactions.read() as conn:  # type: ignore[attr-defined]
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+        assert conn.cursor().execute("PRAGMA synchronous").fetchone() == (1,)
 
 
 def test_an_unreachable_server_raises_one_clear_error() -> None:

@@ -1,21 +1,22 @@
-"""Runs the hot statements through the driver's cursor inside SQLAlchemy's transaction.
+"""Runs the backend's statements on the driver connection that SQLAlchemy hands out.
 
-The statements are SQLAlchemy Core (``statements.py``), compiled once per dialect; executing
-their SQL on the DBAPI cursor skips SQLAlchemy's per-call execution machinery, which cost
-more than the database itself on single-event appends and stream loads. Values are adapted
-here (``ValueCodec``) exactly as the column types in ``types.py`` would.
+The statements are SQLAlchemy Core (``statements.py``), compiled once per dialect. Running
+their SQL on the DBAPI cursor of a pooled (or the Session's) connection skips SQLAlchemy's
+per-call execution machinery, which cost more than the database itself on single-event
+appends and stream loads. Values are adapted here (``ValueCodec``) exactly as the column
+types in ``types.py`` adapt them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Dialect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -26,32 +27,42 @@ class DriverStatement:
 
     sql: str
     order: tuple[str, ...] | None
+    columns: tuple[str, ...] = ()
+    """For INSERTs: the columns that ``run_rows`` rows hold, in this order."""
 
     @classmethod
     def compile(
-        cls, statement: ClauseElement, dialect: Dialect, keys: Sequence[str] | None = None
+        cls, statement: ClauseElement, dialect: Dialect, columns: Sequence[str] = ()
     ) -> DriverStatement:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns) or None)
         assert isinstance(compiled, SQLCompiler)
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
-        return cls(compiled.string, order)
+        if columns and order is not None and order != tuple(columns):
+            raise ValueError(f"compiled parameter order {order} is not {tuple(columns)}")
+        return cls(compiled.string, order, tuple(columns))
 
     def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         return values if self.order is None else tuple(values[key] for key in self.order)
 
-    def run(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Execute once; the rows it returns (RETURNING or SELECT)."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    def run(self, connection: DBAPIConnection, values: Mapping[str, Any]) -> list[Any]:
+        """Execute once; the rows it returns (RETURNING or SELECT), else []."""
+        cursor = connection.cursor()
         try:
             cursor.execute(self.sql, self.bind(values))
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
 
-    def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    def run_rows(self, connection: DBAPIConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """executemany with rows that hold ``columns`` in order."""
+        columns = self.columns
+        bound: list[Any] = (
+            list(rows)
+            if self.order is not None
+            else [dict(zip(columns, row, strict=True)) for row in rows]
+        )
+        cursor = connection.cursor()
         try:
-            bound: list[Any] = [self.bind(row) for row in rows]
             cursor.executemany(self.sql, bound)
         finally:
             cursor.close()
@@ -60,20 +71,40 @@ class DriverStatement:
 class ValueCodec:
     """Python values to and from what the driver stores (SQLite: text; PostgreSQL: native)."""
 
+    @classmethod
+    def of(cls, dialect: Dialect) -> ValueCodec:
+        """The codec for this dialect (one per dialect name)."""
+        codec = _codecs.get(dialect.name)
+        if codec is None:
+            codec = _codecs[dialect.name] = cls(dialect)
+        return codec
+
     def __init__(self, dialect: Dialect) -> None:
-        self.text_only = dialect.name == "sqlite"
+        text_only = dialect.name == "sqlite"
+        self.uuid_in: Callable[[UUID], Any] = _hex if text_only else str
+        self.time_in: Callable[[datetime], Any] = _iso if text_only else _same
+        self.uuid_out: Callable[[Any], UUID] = UUID if text_only else _as_uuid
+        self.time_out: Callable[[Any], datetime] = datetime.fromisoformat if text_only else _as_utc
 
-    def uuid_in(self, value: UUID) -> Any:
-        return value.hex if self.text_only else str(value)
 
-    def uuid_out(self, value: Any) -> UUID:
-        return value if isinstance(value, UUID) else UUID(value)
+_codecs: dict[str, ValueCodec] = {}
 
-    def time_in(self, value: datetime) -> Any:
-        return value.isoformat(timespec="microseconds") if self.text_only else value
 
-    def time_out(self, value: Any) -> datetime:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+def _hex(value: UUID) -> str:
+    return value.hex
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds")
+
+
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)

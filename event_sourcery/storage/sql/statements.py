@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Dialect, bindparam, delete, null, select, update
+from sqlalchemy import (
+    Dialect,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql import ClauseElement
 
 from event_sourcery.storage.sql import dialects
@@ -33,6 +43,14 @@ class Statements:
     load_from: DriverStatement
     load_until: DriverStatement
     load_range: DriverStatement
+    explain: DriverStatement
+    """The stream's row and the row holding its name: (uuid, name, version)."""
+    uuids_taken: DriverStatement
+    """SQLite only: which of a JSON array of uuids (p_uuids) are stored already."""
+    undo_advance: DriverStatement
+    """Put stream p_id back at version p_version."""
+    undo_create: DriverStatement
+    """Remove stream p_id if it has no events."""
     lock_stream: DriverStatement
     """Lock the stream row for a delete; returns its id (p_id of the next two)."""
     delete_events: DriverStatement
@@ -78,8 +96,8 @@ def _compile(dialect: Dialect) -> Statements:
     from_ = _e.version >= bindparam("p_start")
     until = _e.version < bindparam("p_stop")
 
-    def compiled(statement: ClauseElement, keys: tuple[str, ...] | None = None) -> DriverStatement:
-        return DriverStatement.compile(statement, dialect, keys)
+    def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
+        return DriverStatement.compile(statement, dialect, columns)
 
     return Statements(
         create_stream=compiled(new_stream.on_conflict_do_nothing().returning(_s.id)),
@@ -104,6 +122,30 @@ def _compile(dialect: Dialect) -> Statements:
         load_from=compiled(load.where(from_)),
         load_until=compiled(load.where(until)),
         load_range=compiled(load.where(from_, until)),
+        explain=compiled(
+            select(_s.uuid, _s.name, _s.version).where(
+                _s.category == bindparam("p_category"),
+                or_(_s.uuid == bindparam("p_uuid"), _s.name == bindparam("p_name")),
+            )
+        ),
+        uuids_taken=compiled(
+            select(_e.uuid).where(
+                _e.uuid.in_(
+                    select(literal_column("value")).select_from(
+                        func.json_each(bindparam("p_uuids"))
+                    )
+                )
+            )
+        ),
+        undo_advance=compiled(
+            update(streams).where(_s.id == bindparam("p_id")).values(version=bindparam("p_version"))
+        ),
+        undo_create=compiled(
+            delete(streams).where(
+                _s.id == bindparam("p_id"),
+                ~select(_e.position).where(_e.stream_id == bindparam("p_id")).exists(),
+            )
+        ),
         lock_stream=compiled(
             update(streams).where(*_this_stream).values(version=_s.version).returning(_s.id)
         ),

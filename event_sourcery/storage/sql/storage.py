@@ -1,11 +1,13 @@
-"""SqlStorage: the storage protocol on SQLite and PostgreSQL with SQLAlchemy Core."""
+"""SqlStorage: the storage protocol on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from event_sourcery.errors import (
     ConcurrentStreamWriteError,
@@ -17,10 +19,8 @@ from event_sourcery.errors import (
 )
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NewEvent
-from event_sourcery.storage.sql import dialects
 from event_sourcery.storage.sql.driver import ValueCodec
-from event_sourcery.storage.sql.statements import statements_for
-from event_sourcery.storage.sql.tables import events, streams
+from event_sourcery.storage.sql.statements import Statements, statements_for
 from event_sourcery.storage.sql.transactions import Transactions
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
@@ -41,10 +41,12 @@ class SqlStorage:
 
     def __init__(self, transactions: Transactions) -> None:
         self.transactions = transactions
+        self._dialect: Dialect | None = None
 
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
     ) -> None:
+        dbapi = self._dbapi()
         try:
             with self.transactions.write() as conn:
                 stream_pk, first = self._claim(conn, stream_id, expected, len(events))
@@ -57,16 +59,17 @@ class SqlStorage:
         except _Refused:
             with self.transactions.read() as conn:
                 raise self._explain(conn, stream_id, expected) from None
+        except dbapi.DataError as error:
+            raise InvalidEnvelope(f"the database refused a value: {_first_line(error)}") from None
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
+        sql, codec = self._sql(), self._codec()
+        params = {**self._stream_params(stream_id), "p_start": start, "p_stop": stop}
+        if start is None:
+            query = sql.load if stop is None else sql.load_until
+        else:
+            query = sql.load_from if stop is None else sql.load_range
         with self.transactions.read() as conn:
-            codec = ValueCodec(conn.dialect)
-            params = {**_stream_params(stream_id, codec), "p_start": start, "p_stop": stop}
-            sql = statements_for(conn.dialect)
-            if start is None:
-                query = sql.load if stop is None else sql.load_until
-            else:
-                query = sql.load_from if stop is None else sql.load_range
             rows = query.run(conn, params)
         if not rows:
             return []
@@ -80,27 +83,25 @@ class SqlStorage:
         ]
 
     def delete(self, stream_id: StreamId) -> None:
+        sql = self._sql()
         with self.transactions.write() as conn:
-            params = _stream_params(stream_id, ValueCodec(conn.dialect))
-            sql = statements_for(conn.dialect)
             # Lock the stream row first, so that an append in flight either finishes before
             # the delete or finds the stream gone (never half-deleted).
-            locked = sql.lock_stream.run(conn, params)
-            if not locked:
-                return
-            sql.delete_events.run(conn, {"p_id": locked[0][0]})
-            sql.delete_stream.run(conn, {"p_id": locked[0][0]})
+            locked = sql.lock_stream.run(conn, self._stream_params(stream_id))
+            if locked:
+                sql.delete_events.run(conn, {"p_id": locked[0][0]})
+                sql.delete_stream.run(conn, {"p_id": locked[0][0]})
 
     def close(self) -> None:
         self.transactions.close()
 
     def _claim(
-        self, conn: Connection, stream_id: StreamId, expected: ExpectedVersion, count: int
+        self, conn: DBAPIConnection, stream_id: StreamId, expected: ExpectedVersion, count: int
     ) -> tuple[int, int | None]:
         """Take versions for ``count`` events: (stream row id, first version or None)."""
-        sql = statements_for(conn.dialect)
+        sql = self._sql()
         params = {
-            **_stream_params(stream_id, ValueCodec(conn.dialect)),
+            **self._stream_params(stream_id),
             "p_name": stream_id.name,
             "p_count": count,
             "p_expected": expected.exact,
@@ -114,7 +115,7 @@ class SqlStorage:
         statement = sql.append_any if expected.versioned else sql.touch_versionless
         try:
             [(stream_pk, version)] = statement.run(conn, params)
-        except conn.dialect.loaded_dbapi.IntegrityError:  # the name belongs to another stream
+        except self._dbapi().IntegrityError:  # the name belongs to another stream
             raise _Refused from None
         if (version is None) == expected.versioned:
             raise VersioningMismatch(stream_id, version is not None)
@@ -122,87 +123,94 @@ class SqlStorage:
 
     def _insert_events(
         self,
-        conn: Connection,
+        conn: DBAPIConnection,
         stream_id: StreamId,
         stream_pk: int,
         first: int | None,
         new_events: Sequence[NewEvent],
     ) -> None:
-        codec = ValueCodec(conn.dialect)
+        codec = self._codec()
+        uuid_in, time_in = codec.uuid_in, codec.time_in
         rows = [
-            {
-                "uuid": codec.uuid_in(new.uuid),
-                "stream_id": stream_pk,
-                "version": None if first is None else first + offset,
-                "type": new.type,
-                "data": new.data_json,
-                "context": new.context_json,
-                "created_at": codec.time_in(new.created_at),
-            }
+            (
+                uuid_in(new.uuid),
+                stream_pk,
+                None if first is None else first + offset,
+                new.type,
+                new.data_json,
+                new.context_json,
+                time_in(new.created_at),
+            )
             for offset, new in enumerate(new_events)
         ]
         if not self.transactions.atomic_writes:
-            self._refuse_stored_uuids(conn, stream_id, new_events)
-        dbapi = conn.dialect.loaded_dbapi
+            self._refuse_stored_uuids(conn, stream_id, [row[0] for row in rows])
         try:
-            statements_for(conn.dialect).insert_events.run_many(conn, rows)
-        except dbapi.IntegrityError as error:
+            self._sql().insert_events.run_rows(conn, rows)
+        except self._dbapi().IntegrityError as error:
             raise DuplicateEventId(stream_id, _first_line(error)) from None
-        except dbapi.DataError as error:
-            raise InvalidEnvelope(f"the database refused a value: {_first_line(error)}") from None
 
     def _refuse_stored_uuids(
-        self, conn: Connection, stream_id: StreamId, new_events: Sequence[NewEvent]
+        self, conn: DBAPIConnection, stream_id: StreamId, uuids: list[Any]
     ) -> None:
         """Without an atomic write, a failed executemany would leave the rows before the
-        failure behind, so look first. The claim holds SQLite's write lock, so no other
-        writer can slip a uuid in between."""
-        uuids = [new.uuid for new in new_events]
-        step = dialects.max_binds(conn.dialect)
-        for start in range(0, len(uuids), step):
-            chunk = uuids[start : start + step]
-            taken = conn.execute(select(events.c.uuid).where(events.c.uuid.in_(chunk))).first()
-            if taken is not None:
-                raise DuplicateEventId(stream_id, f"uuid {taken[0]} is already stored")
+        failure behind, so look first. Only SQLite writes without a savepoint, and there the
+        claim holds the write lock, so no other writer can slip a uuid in between."""
+        taken = self._sql().uuids_taken.run(conn, {"p_uuids": json.dumps(uuids)})
+        if taken:
+            uuid = self._codec().uuid_out(taken[0][0])
+            raise DuplicateEventId(stream_id, f"uuid {uuid} is already stored")
 
-    def _undo_claim(self, conn: Connection, stream_pk: int, first: int | None) -> None:
+    def _undo_claim(self, conn: DBAPIConnection, stream_pk: int, first: int | None) -> None:
         """Take a claim back inside the caller's transaction: the stream's version goes back,
         and a stream the claim created (so without events) goes away."""
-        s = streams.c
+        sql = self._sql()
         if first is not None and first > 1:
-            conn.execute(update(streams).where(s.id == stream_pk).values(version=first - 1))
+            sql.undo_advance.run(conn, {"p_id": stream_pk, "p_version": first - 1})
         else:
-            used = select(events.c.position).where(events.c.stream_id == stream_pk)
-            conn.execute(delete(streams).where(s.id == stream_pk, ~used.exists()))
+            sql.undo_create.run(conn, {"p_id": stream_pk})
 
     def _explain(
-        self, conn: Connection, stream_id: StreamId, expected: ExpectedVersion
+        self, conn: DBAPIConnection, stream_id: StreamId, expected: ExpectedVersion
     ) -> EventStoreError:
         """Why the stream row refused a claim: read only on this failure path."""
-        s = streams.c
-        same_name: ColumnElement[bool] = (
-            s.name == stream_id.name if stream_id.name is not None else false()
-        )
-        rows = conn.execute(
-            select(s.uuid, s.name, s.version).where(
-                s.category == (stream_id.category or ""),
-                or_(s.uuid == stream_id.uuid, same_name),
-            )
-        ).all()
-        own = next((r for r in rows if r.uuid == stream_id.uuid), None)
+        params = {**self._stream_params(stream_id), "p_name": stream_id.name}
+        uuid_out = self._codec().uuid_out
+        rows = [
+            (uuid_out(u), name, version)
+            for u, name, version in self._sql().explain.run(conn, params)
+        ]
+        own = next((r for r in rows if r[0] == stream_id.uuid), None)
         if own is None:
-            other = next((r for r in rows if r.uuid != stream_id.uuid), None)
+            other = next((r for r in rows if r[0] != stream_id.uuid), None)
             if other is not None:
-                owner = StreamId(other.uuid, name=other.name, category=stream_id.category)
+                owner = StreamId(other[0], name=other[1], category=stream_id.category)
                 return StreamNameConflict(stream_id, owner)
             return ConcurrentStreamWriteError(stream_id, expected.exact or 0, 0)
-        if (own.version is None) == expected.versioned:
-            return VersioningMismatch(stream_id, own.version is not None)
-        return ConcurrentStreamWriteError(stream_id, expected.exact or 0, own.version)
+        version = own[2]
+        if (version is None) == expected.versioned:
+            return VersioningMismatch(stream_id, version is not None)
+        return ConcurrentStreamWriteError(stream_id, expected.exact or 0, version)
 
+    def _stream_params(self, stream_id: StreamId) -> dict[str, Any]:
+        return {
+            "p_uuid": self._codec().uuid_in(stream_id.uuid),
+            "p_category": stream_id.category or "",
+        }
 
-def _stream_params(stream_id: StreamId, codec: ValueCodec) -> dict[str, object]:
-    return {"p_uuid": codec.uuid_in(stream_id.uuid), "p_category": stream_id.category or ""}
+    def _dialect_(self) -> Dialect:
+        if self._dialect is None:
+            self._dialect = self.transactions.dialect
+        return self._dialect
+
+    def _sql(self) -> Statements:
+        return statements_for(self._dialect_())
+
+    def _codec(self) -> ValueCodec:
+        return ValueCodec.of(self._dialect_())
+
+    def _dbapi(self) -> Any:
+        return self._dialect_().loaded_dbapi
 
 
 def _first_line(error: Exception) -> str:

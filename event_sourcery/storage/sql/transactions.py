@@ -1,4 +1,4 @@
-"""Where the SQL backend gets its connection: the caller's Session, or its own Engine."""
+"""Where the SQL backend gets its driver connection: the caller's Session, or its own Engine."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol
 
 from sqlalchemy import Dialect, Engine
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
 
 
 class Transactions(Protocol):
-    """Hands out a connection for one unit of work."""
+    """Hands out the connection for one unit of work."""
 
     @property
     def dialect(self) -> Dialect: ...
@@ -24,9 +24,9 @@ class Transactions(Protocol):
         (an own transaction, or a savepoint); otherwise storage undoes its own writes."""
         ...
 
-    def write(self) -> AbstractContextManager[Connection]: ...
+    def write(self) -> AbstractContextManager[DBAPIConnection]: ...
 
-    def read(self) -> AbstractContextManager[Connection]: ...
+    def read(self) -> AbstractContextManager[DBAPIConnection]: ...
 
     def close(self) -> None:
         """Release connections this object opened itself."""
@@ -54,23 +54,26 @@ class SessionTransactions:
         return self.dialect.name == "postgresql"
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> Iterator[DBAPIConnection]:
         if not self.atomic_writes:
-            yield self._session.connection()
+            yield self._connection()
             return
         with self._session.begin_nested():
-            yield self._session.connection()
+            yield self._connection()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        yield self._session.connection()
+    def read(self) -> Iterator[DBAPIConnection]:
+        yield self._connection()
 
     def close(self) -> None:
         """The session is the caller's to close."""
 
+    def _connection(self) -> DBAPIConnection:
+        return self._session.connection().connection
+
 
 class EngineTransactions:
-    """Each unit of work is its own transaction on the store's Engine, committed on success.
+    """Each unit of work is its own transaction on a pooled connection, committed on success.
 
     ``serialize`` puts units of work behind a lock, for engines whose threads share one
     connection (in-memory SQLite).
@@ -87,14 +90,27 @@ class EngineTransactions:
         )
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        with self._lock, self.engine.begin() as connection:
-            yield connection
+    def write(self) -> Iterator[DBAPIConnection]:
+        with self._lock:
+            connection = self.engine.raw_connection()
+            try:
+                yield connection
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                connection.close()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        with self._lock, self.engine.connect() as connection:
-            yield connection
+    def read(self) -> Iterator[DBAPIConnection]:
+        with self._lock:
+            connection = self.engine.raw_connection()
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+                connection.close()
 
     def close(self) -> None:
         """Dispose of the engine's pool if this object created the engine."""
