@@ -107,4 +107,4 @@ def _as_uuid(value: Any) -> UUID:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)

@@ -131,17 +131,21 @@ class SqlStorage:
     ) -> None:
         codec = self._codec()
         uuid_in, time_in = codec.uuid_in, codec.time_in
+        # Bare events of one append share one timestamp (all in UTC): convert it once.
+        stored_time = {stamp: time_in(stamp) for stamp in {new.created_at for new in new_events}}
+        count = len(new_events)
+        versions = range(first, first + count) if first is not None else [None] * count
         rows = [
             (
                 uuid_in(new.uuid),
                 stream_pk,
-                None if first is None else first + offset,
+                version,
                 new.type,
                 new.data_json,
                 new.context_json,
-                time_in(new.created_at),
+                stored_time[new.created_at],
             )
-            for offset, new in enumerate(new_events)
+            for new, version in zip(new_events, versions, strict=True)
         ]
         if not self.transactions.atomic_writes:
             self._refuse_stored_uuids(conn, stream_id, [row[0] for row in rows])
