@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Self
 from uuid import UUID
 
+from event_sourcery.bulk import collector_paused
 from event_sourcery.errors import DuplicateEventId, InvalidRange, NoEventsToAppend
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded
@@ -54,16 +55,18 @@ class EventStore:
 
         A versionless stream has no versions, so a ranged load of it is empty.
         """
-        return decode_all(self.load_stream_raw(stream_id, start, stop), self.registry)
+        with collector_paused():
+            return decode_all(self.load_stream_raw(stream_id, start, stop), self.registry)
 
     def load_stream_raw(
         self, stream_id: UUID | StreamId, start: int | None = None, stop: int | None = None
     ) -> list[RawEvent]:
         """Like ``load_stream`` but undecoded: type name and JSON, for tools and foreign
         stores whose event classes are not importable."""
-        return self.storage.load(
-            StreamId.of(stream_id), _version(start, "start"), _version(stop, "stop")
-        )
+        with collector_paused():
+            return self.storage.load(
+                StreamId.of(stream_id), _version(start, "start"), _version(stop, "stop")
+            )
 
     def close(self) -> None:
         """Release the connections ``connect()`` opened; a store bound to a session or an

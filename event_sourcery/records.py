@@ -19,7 +19,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Envelope(Generic[E_co]):
     """An event ready to append; build one yourself to choose its uuid, time or context."""
 
@@ -29,7 +29,7 @@ class Envelope(Generic[E_co]):
     context: Context = EMPTY_CONTEXT
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recorded(Envelope[E_co]):
     """A stored event: the envelope plus its stream, version and global position."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -48,11 +48,11 @@ def decode(raw: RawEvent, registry: EventRegistry) -> Recorded[Event]:
     return recorded
 
 
-def decode_all(raws: Iterable[RawEvent], registry: EventRegistry) -> list[Recorded[Event]]:
-    """Decode rows in bulk: each type is resolved once, and the (frozen) envelopes are
-    filled in directly, which halves the cost of building them."""
+def decode_all(raws: Sequence[RawEvent], registry: EventRegistry) -> list[Recorded[Event]]:
+    """Decode rows in bulk: each type is resolved once, and the frozen envelopes' slots are
+    filled in directly, which costs half of going through their ``__init__``."""
     validators: dict[str, Callable[[str], Any]] = {}
-    new = object.__new__
+    new, set_slot = object.__new__, object.__setattr__
     decoded: list[Recorded[Event]] = []
     for raw in raws:
         uuid, stream_id, version, position, type_name, data_json, context_json, created_at = raw
@@ -72,15 +72,13 @@ def decode_all(raws: Iterable[RawEvent], registry: EventRegistry) -> list[Record
                 stream_id, version, position, type_name, _reason(error)
             ) from None
         recorded: Recorded[Event] = new(Recorded)
-        recorded.__dict__.update(
-            event=event,
-            uuid=uuid,
-            created_at=created_at,
-            context=context,
-            stream_id=stream_id,
-            version=version,
-            position=position,
-        )
+        set_slot(recorded, "event", event)
+        set_slot(recorded, "uuid", uuid)
+        set_slot(recorded, "created_at", created_at)
+        set_slot(recorded, "context", context)
+        set_slot(recorded, "stream_id", stream_id)
+        set_slot(recorded, "version", version)
+        set_slot(recorded, "position", position)
         decoded.append(recorded)
     return decoded
 
