@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from event_sourcery.errors import (
@@ -41,12 +42,11 @@ class SqlStorage:
 
     def __init__(self, transactions: Transactions) -> None:
         self.transactions = transactions
-        self._dialect: Dialect | None = None
 
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
     ) -> None:
-        dbapi = self._dbapi()
+        dbapi = self._kit.dbapi
         try:
             with self.transactions.write() as conn:
                 stream_pk, first = self._claim(conn, stream_id, expected, len(events))
@@ -63,7 +63,7 @@ class SqlStorage:
             raise InvalidEnvelope(f"the database refused a value: {_first_line(error)}") from None
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
-        sql, codec = self._sql(), self._codec()
+        sql, codec = self._kit.sql, self._kit.codec
         params = {**self._stream_params(stream_id), "p_start": start, "p_stop": stop}
         if start is None:
             query = sql.load if stop is None else sql.load_until
@@ -83,7 +83,7 @@ class SqlStorage:
         ]
 
     def delete(self, stream_id: StreamId) -> None:
-        sql = self._sql()
+        sql = self._kit.sql
         with self.transactions.write() as conn:
             # Lock the stream row first, so that an append in flight either finishes before
             # the delete or finds the stream gone (never half-deleted).
@@ -99,7 +99,7 @@ class SqlStorage:
         self, conn: DBAPIConnection, stream_id: StreamId, expected: ExpectedVersion, count: int
     ) -> tuple[int, int | None]:
         """Take versions for ``count`` events: (stream row id, first version or None)."""
-        sql = self._sql()
+        sql = self._kit.sql
         params = {
             **self._stream_params(stream_id),
             "p_name": stream_id.name,
@@ -115,7 +115,7 @@ class SqlStorage:
         statement = sql.append_any if expected.versioned else sql.touch_versionless
         try:
             [(stream_pk, version)] = statement.run(conn, params)
-        except self._dbapi().IntegrityError:  # the name belongs to another stream
+        except self._kit.dbapi.IntegrityError:  # the name belongs to another stream
             raise _Refused from None
         if (version is None) == expected.versioned:
             raise VersioningMismatch(stream_id, version is not None)
@@ -129,7 +129,7 @@ class SqlStorage:
         first: int | None,
         new_events: Sequence[NewEvent],
     ) -> None:
-        codec = self._codec()
+        codec = self._kit.codec
         uuid_in, time_in = codec.uuid_in, codec.time_in
         # Bare events of one append share one timestamp (all in UTC): convert it once.
         stored_time = {stamp: time_in(stamp) for stamp in {new.created_at for new in new_events}}
@@ -150,8 +150,8 @@ class SqlStorage:
         if not self.transactions.atomic_writes:
             self._refuse_stored_uuids(conn, stream_id, [row[0] for row in rows])
         try:
-            self._sql().insert_events.run_rows(conn, rows)
-        except self._dbapi().IntegrityError as error:
+            self._kit.sql.insert_events.run_rows(conn, rows)
+        except self._kit.dbapi.IntegrityError as error:
             raise DuplicateEventId(stream_id, _first_line(error)) from None
 
     def _refuse_stored_uuids(
@@ -160,15 +160,15 @@ class SqlStorage:
         """Without an atomic write, a failed executemany would leave the rows before the
         failure behind, so look first. Only SQLite writes without a savepoint, and there the
         claim holds the write lock, so no other writer can slip a uuid in between."""
-        taken = self._sql().uuids_taken.run(conn, {"p_uuids": json.dumps(uuids)})
+        taken = self._kit.sql.uuids_taken.run(conn, {"p_uuids": json.dumps(uuids)})
         if taken:
-            uuid = self._codec().uuid_out(taken[0][0])
+            uuid = self._kit.codec.uuid_out(taken[0][0])
             raise DuplicateEventId(stream_id, f"uuid {uuid} is already stored")
 
     def _undo_claim(self, conn: DBAPIConnection, stream_pk: int, first: int | None) -> None:
         """Take a claim back inside the caller's transaction: the stream's version goes back,
         and a stream the claim created (so without events) goes away."""
-        sql = self._sql()
+        sql = self._kit.sql
         if first is not None and first > 1:
             sql.undo_advance.run(conn, {"p_id": stream_pk, "p_version": first - 1})
         else:
@@ -179,10 +179,10 @@ class SqlStorage:
     ) -> EventStoreError:
         """Why the stream row refused a claim: read only on this failure path."""
         params = {**self._stream_params(stream_id), "p_name": stream_id.name}
-        uuid_out = self._codec().uuid_out
+        uuid_out = self._kit.codec.uuid_out
         rows = [
             (uuid_out(u), name, version)
-            for u, name, version in self._sql().explain.run(conn, params)
+            for u, name, version in self._kit.sql.explain.run(conn, params)
         ]
         own = next((r for r in rows if r[0] == stream_id.uuid), None)
         if own is None:
@@ -198,23 +198,23 @@ class SqlStorage:
 
     def _stream_params(self, stream_id: StreamId) -> dict[str, Any]:
         return {
-            "p_uuid": self._codec().uuid_in(stream_id.uuid),
+            "p_uuid": self._kit.codec.uuid_in(stream_id.uuid),
             "p_category": stream_id.category or "",
         }
 
-    def _dialect_(self) -> Dialect:
-        if self._dialect is None:
-            self._dialect = self.transactions.dialect
-        return self._dialect
+    @cached_property
+    def _kit(self) -> _DialectKit:
+        """The dialect's statements, codec and driver module, resolved on first use (a
+        session's engine is only known once the store is used)."""
+        dialect = self.transactions.dialect
+        return _DialectKit(statements_for(dialect), ValueCodec.of(dialect), dialect.loaded_dbapi)
 
-    def _sql(self) -> Statements:
-        return statements_for(self._dialect_())
 
-    def _codec(self) -> ValueCodec:
-        return ValueCodec.of(self._dialect_())
-
-    def _dbapi(self) -> Any:
-        return self._dialect_().loaded_dbapi
+@dataclass(frozen=True, slots=True)
+class _DialectKit:
+    sql: Statements
+    codec: ValueCodec
+    dbapi: Any
 
 
 def _first_line(error: Exception) -> str:

@@ -89,30 +89,49 @@ class EngineTransactions:
             threading.RLock() if serialize else nullcontext()
         )
 
-    @contextmanager
-    def write(self) -> Iterator[DBAPIConnection]:
-        with self._lock:
-            connection = self.engine.raw_connection()
-            try:
-                yield connection
-                connection.commit()
-            except BaseException:
-                connection.rollback()
-                raise
-            finally:
-                connection.close()
+    def write(self) -> _PooledUnit:
+        return _PooledUnit(self.engine, self._lock, commit=True)
 
-    @contextmanager
-    def read(self) -> Iterator[DBAPIConnection]:
-        with self._lock:
-            connection = self.engine.raw_connection()
-            try:
-                yield connection
-            finally:
-                connection.rollback()
-                connection.close()
+    def read(self) -> _PooledUnit:
+        return _PooledUnit(self.engine, self._lock, commit=False)
 
     def close(self) -> None:
         """Dispose of the engine's pool if this object created the engine."""
         if self._owns_engine:
             self.engine.dispose()
+
+
+class _PooledUnit:
+    """One unit of work on a pooled connection: commit (writes) or roll back (reads) at the
+    end, roll back on error, then give the connection back. A plain class rather than a
+    generator context manager, as it runs on every append."""
+
+    __slots__ = ("_commit", "_connection", "_engine", "_lock")
+
+    def __init__(self, engine: Engine, lock: AbstractContextManager[object], commit: bool) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._commit = commit
+
+    def __enter__(self) -> DBAPIConnection:
+        self._lock.__enter__()
+        try:
+            self._connection = self._engine.raw_connection()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self._connection
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        connection = self._connection
+        try:
+            if exc_type is None and self._commit:
+                connection.commit()
+            else:
+                connection.rollback()
+        except BaseException:
+            connection.invalidate()  # state unknown: never hand it out again
+            raise
+        finally:
+            connection.close()
+            self._lock.__exit__(None, None, None)

@@ -1,0 +1,78 @@
+"""``python -m benchmarks``: events/s of ours, two peer libraries and raw drivers.
+
+Options: ``--only sqlite|postgres`` (one backend), ``--repeat N`` (best of N,
+default 3), ``--skip-peers`` (only ours and raw; no venvs are created). The
+PostgreSQL URL comes from ``EVENT_SOURCERY_POSTGRES_URL``; when the server cannot
+be reached, a line says so and the PostgreSQL rows are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.implementations import implementations, repo_python
+from benchmarks.report import machine_lines, table, versions_line
+from benchmarks.suite import run_all
+from benchmarks.targets import display_url, postgres_server
+from benchmarks.venvs import peer_python
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "postgres")
+WORKLOADS = ("single", "batch", "load")
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line described in the module docstring."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", choices=BACKENDS, help="run one backend only")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    parser.add_argument("--skip-peers", action="store_true", help="only ours and raw")
+    arguments = parser.parse_args(argv)
+    if arguments.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set up, measure every row, print the header and the table."""
+    arguments = parse_arguments(argv)
+    started = time.perf_counter()
+    chosen = [i for i in implementations() if not (arguments.skip_peers and i.is_peer)]
+    pythons: dict[str, Path] = {
+        i.key: peer_python(i) if i.is_peer else repo_python() for i in chosen
+    }
+    backends = [arguments.only] if arguments.only else list(BACKENDS)
+    postgres_url = os.environ.get("EVENT_SOURCERY_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    server = _postgres(postgres_url) if "postgres" in backends else None
+    if server is None and "postgres" in backends:
+        backends.remove("postgres")
+    rows = [(backend, workload) for backend in backends for workload in WORKLOADS]
+    cells = run_all(rows, chosen, pythons, postgres_url, arguments.repeat)
+    print("\n".join(machine_lines(server)))
+    print("versions:")
+    print("\n".join(versions_line(i, pythons[i.key]) for i in chosen))
+    print(f"best of {arguments.repeat} run(s); ratios are ours ev/s / other ev/s\n")
+    print(table(rows, chosen, cells))
+    failures = [(key, cell.error) for key, cell in cells.items() if cell.error is not None]
+    for (backend, workload, key), error in failures:
+        print(f"error: {key} on {backend}/{workload}: {error}")
+    print(f"\ntotal time: {time.perf_counter() - started:.0f}s")
+    return 1 if failures else 0
+
+
+def _postgres(url: str) -> str | None:
+    """Describe the PostgreSQL server, or say why its rows are skipped and return None."""
+    found = postgres_server(url)
+    if isinstance(found, Exception):
+        reason = " ".join(str(found).split())
+        print(f"PostgreSQL unreachable at {display_url(url)}: skipping its rows ({reason})")
+        return None
+    return f"{found} at {display_url(url)}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

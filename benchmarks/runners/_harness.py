@@ -1,0 +1,192 @@
+"""The workloads every runner executes, shared as one stdlib-only module.
+
+Each runner script (``ours.py``, ``raw.py``, ``eventsourcing_runner.py``,
+``pes_runner.py``) runs in its own virtual environment, so it cannot import from
+the repository. Python puts the script's directory first on ``sys.path``, which
+lets every runner import this sibling module; it must therefore use the standard
+library only.
+
+A runner supplies a :class:`Store` adapter (how *its* library appends and loads);
+:func:`main` parses the command line, warms the adapter up, times one workload and
+prints ``{"events": N, "seconds": S}`` as a single JSON line on stdout.
+
+What is timed is only the workload loop: building the typed event objects, the
+append calls (one transaction each) or the load calls. Process start, imports,
+schema creation, the warm-up and the set-up of the stream for ``load`` are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+from urllib.parse import urlsplit
+
+SINGLE_STREAMS = 500
+SINGLE_ROUNDS = 4
+BATCH_APPENDS = 50
+BATCH_SIZE = 100
+LOAD_STREAM_EVENTS = 5_000
+LOAD_SETUP_BATCH = 500
+LOAD_REPEATS = 3
+
+WORKLOADS = ("single", "batch", "load")
+BACKENDS = ("sqlite", "postgres")
+
+
+class Payload(NamedTuple):
+    """The fields of one ``Deposited`` event, identical for every implementation."""
+
+    account: str
+    amount: int
+    note: str
+
+
+class Store(Protocol):
+    """What a runner must provide: its library's way to append and to load."""
+
+    def append(self, stream: uuid.UUID, expected_version: int, payloads: Sequence[Payload]) -> None:
+        """Build typed events from ``payloads`` and append them in one transaction."""
+
+    def load(self, stream: uuid.UUID) -> Sequence[Any]:
+        """Load the stream fully deserialised into the library's event objects."""
+
+    def close(self) -> None:
+        """Release connections; called once, after timing."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The runner command line: where to write and which workload to time."""
+
+    backend: str
+    url: str
+    workload: str
+    schema: str | None
+
+    @property
+    def sqlite_path(self) -> str:
+        """The file path of a ``sqlite:///...`` URL."""
+        return self.url.split(":///", 1)[1]
+
+    @property
+    def libpq_url(self) -> str:
+        """The PostgreSQL URL without a SQLAlchemy ``+driver`` suffix."""
+        scheme, rest = self.url.split("://", 1)
+        return f"{scheme.split('+', 1)[0]}://{rest}"
+
+    @property
+    def pg_parts(self) -> dict[str, str]:
+        """Host, port, user, password and database name of the PostgreSQL URL."""
+        parts = urlsplit(self.libpq_url)
+        return {
+            "host": parts.hostname or "localhost",
+            "port": str(parts.port or 5432),
+            "user": parts.username or "postgres",
+            "password": parts.password or "",
+            "dbname": parts.path.lstrip("/") or "postgres",
+        }
+
+
+def payload(index: int, account: int) -> Payload:
+    """The ``index``-th event of the run, with a 40-character note."""
+    return Payload(f"acc-{account:04d}", index, f"monthly salary transfer, ref {index:011d}")
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    """Read ``--backend``, ``--url``, ``--workload`` and the optional ``--schema``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=BACKENDS, required=True)
+    parser.add_argument("--url", required=True, help="sqlite:////path/file.db or PG URL")
+    parser.add_argument("--workload", choices=WORKLOADS, required=True)
+    parser.add_argument("--schema", help="PostgreSQL schema to use (created beforehand)")
+    ns = parser.parse_args(argv)
+    return Options(ns.backend, ns.url, ns.workload, ns.schema)
+
+
+def warm_up(store: Store) -> None:
+    """Exercise both append paths and a load once, untimed, on a throw-away stream.
+
+    This opens connections and fills statement/compilation caches the same way
+    for every implementation, so the timed loop measures steady state.
+    """
+    stream = uuid.uuid4()
+    store.append(stream, 0, [payload(0, 9999)])
+    store.append(stream, 1, [payload(1, 9999)])
+    _expect(len(store.load(stream)) == 2, "warm-up stream should hold 2 events")
+
+
+def run_single(store: Store) -> tuple[int, float]:
+    """500 streams x 4 rounds of one-event appends, each expecting version r."""
+    streams = [uuid.uuid4() for _ in range(SINGLE_STREAMS)]
+    index = 0
+    started = time.perf_counter()
+    for expected in range(SINGLE_ROUNDS):
+        for number, stream in enumerate(streams):
+            store.append(stream, expected, [payload(index, number)])
+            index += 1
+    seconds = time.perf_counter() - started
+    _expect(len(store.load(streams[-1])) == SINGLE_ROUNDS, "single: stream length")
+    return index, seconds
+
+
+def run_batch(store: Store) -> tuple[int, float]:
+    """50 new streams, each written by one append of 100 events."""
+    streams = [uuid.uuid4() for _ in range(BATCH_APPENDS)]
+    started = time.perf_counter()
+    for number, stream in enumerate(streams):
+        first = number * BATCH_SIZE
+        store.append(stream, 0, [payload(first + i, number) for i in range(BATCH_SIZE)])
+    seconds = time.perf_counter() - started
+    _expect(len(store.load(streams[-1])) == BATCH_SIZE, "batch: stream length")
+    return BATCH_APPENDS * BATCH_SIZE, seconds
+
+
+def run_load(store: Store) -> tuple[int, float]:
+    """Write one 5,000-event stream (untimed), then time loading it 3 times."""
+    stream = uuid.uuid4()
+    for start in range(0, LOAD_STREAM_EVENTS, LOAD_SETUP_BATCH):
+        chunk = [payload(start + i, 0) for i in range(LOAD_SETUP_BATCH)]
+        store.append(stream, start, chunk)
+    loaded: list[Sequence[Any]] = []
+    started = time.perf_counter()
+    for _ in range(LOAD_REPEATS):
+        loaded.append(store.load(stream))
+    seconds = time.perf_counter() - started
+    for events in loaded:
+        _expect(len(events) == LOAD_STREAM_EVENTS, "load: stream length")
+        last = events[-1]
+        _expect(type(last).__name__ == "Deposited", f"load: got {type(last)!r}")
+        _expect(last.amount == LOAD_STREAM_EVENTS - 1, "load: last event's amount")
+    return LOAD_STREAM_EVENTS * LOAD_REPEATS, seconds
+
+
+WORKLOAD_RUNS: dict[str, Callable[[Store], tuple[int, float]]] = {
+    "single": run_single,
+    "batch": run_batch,
+    "load": run_load,
+}
+
+
+def main(open_store: Callable[[Options], Store], argv: Sequence[str] | None = None) -> None:
+    """Run one workload against the store ``open_store`` builds; print the JSON line."""
+    options = parse_options(argv)
+    store = open_store(options)
+    try:
+        warm_up(store)
+        events, seconds = WORKLOAD_RUNS[options.workload](store)
+    finally:
+        store.close()
+    json.dump({"events": events, "seconds": seconds}, sys.stdout)
+    sys.stdout.write("\n")
+
+
+def _expect(condition: bool, message: str) -> None:
+    """Fail the run loudly if a sanity check on the written/loaded data fails."""
+    if not condition:
+        raise SystemExit(f"benchmark sanity check failed: {message}")

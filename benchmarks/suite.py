@@ -1,0 +1,97 @@
+"""Run every runner on every (backend, workload) row and keep the best result.
+
+Each measurement is a fresh subprocess against a fresh database (see
+``targets``), so imports, caches and table sizes never carry over between
+implementations. Repeats are interleaved (all rows, then all rows again) so slow
+phases of a noisy machine spread over every implementation; the best of the
+repeats is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from benchmarks.implementations import Implementation
+from benchmarks.report import Cell
+from benchmarks.targets import fresh_target
+
+RUN_TIMEOUT_SECONDS = 600
+
+
+class RunFailed(Exception):
+    """A runner exited with an error, timed out, or printed no result line."""
+
+
+def run_once(
+    python: Path, implementation: Implementation, backend: str, workload: str, postgres_url: str
+) -> float:
+    """One runner invocation on a fresh database; its events per second."""
+    with fresh_target(backend, postgres_url, f"{implementation.key}_{workload}") as target:
+        command = [
+            str(python),
+            str(implementation.script),
+            "--backend",
+            backend,
+            "--workload",
+            workload,
+            *target.arguments(),
+        ]
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        try:
+            done = subprocess.run(
+                command,
+                check=False,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=RUN_TIMEOUT_SECONDS,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise RunFailed(f"timed out after {RUN_TIMEOUT_SECONDS}s") from error
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        raise RunFailed(tail[0])
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        return float(result["events"]) / float(result["seconds"])
+    except (IndexError, KeyError, ValueError, ZeroDivisionError) as error:
+        raise RunFailed(f"no result line in output: {done.stdout[-200:]!r}") from error
+
+
+def run_all(
+    rows: Sequence[tuple[str, str]],
+    implementations: Sequence[Implementation],
+    pythons: Mapping[str, Path],
+    postgres_url: str,
+    repeat: int,
+) -> dict[tuple[str, str, str], Cell]:
+    """The best events/s of ``repeat`` runs for every row and implementation."""
+    best: dict[tuple[str, str, str], Cell] = {}
+    for round_number in range(1, repeat + 1):
+        for backend, workload in rows:
+            for implementation in implementations:
+                key = (backend, workload, implementation.key)
+                python = pythons[implementation.key]
+                try:
+                    rate = run_once(python, implementation, backend, workload, postgres_url)
+                except RunFailed as error:
+                    _progress(round_number, key, f"FAILED: {error}")
+                    best.setdefault(key, Cell(error=str(error)))
+                    continue
+                _progress(round_number, key, f"{rate:,.0f} ev/s")
+                previous = best.get(key)
+                if previous is None or (previous.events_per_second or 0.0) < rate:
+                    best[key] = Cell(events_per_second=rate)
+    return best
+
+
+def _progress(round_number: int, key: tuple[str, str, str], outcome: str) -> None:
+    """One line per measurement on stderr, so a long run shows it is alive."""
+    backend, workload, implementation = key
+    line = f"  [{round_number}] {backend:8} {workload:6} {implementation:13} {outcome}"
+    print(line, file=sys.stderr)
