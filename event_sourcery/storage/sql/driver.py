@@ -42,7 +42,7 @@ class DriverStatement:
         return cls(compiled.string, order, tuple(columns))
 
     def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
-        return values if self.order is None else tuple(values[key] for key in self.order)
+        return values if self.order is None else tuple([values[key] for key in self.order])
 
     def run(self, connection: DBAPIConnection, values: Mapping[str, Any]) -> list[Any]:
         """Execute once; the rows it returns (RETURNING or SELECT), else []."""
