@@ -15,7 +15,8 @@ EventStoreError
 │   ├── DuplicateEventName       two event classes registered under one name
 │   └── UnknownEventType         a stored type name no registered class answers to
 ├── UnsupportedURL               connect() was given a URL it cannot open
-└── StoreUnavailable             the database did not answer
+├── StoreUnavailable             the database did not answer
+└── StoreBusy                    SQLite's write lock could not be had in time
 """
 
 from __future__ import annotations
@@ -190,4 +191,16 @@ class StoreUnavailable(EventStoreError):
         super().__init__(
             f"cannot reach the event store database at {where}: {reason}. "
             "Check that the server runs and the URL, user and database are right"
+        )
+
+
+class StoreBusy(EventStoreError):
+    """Another writer held SQLite's write lock (or moved past this transaction's snapshot)."""
+
+    def __init__(self, stream_id: StreamId, reason: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(
+            f"append to stream {stream_id} could not take the database's write lock ({reason}): "
+            "nothing was written; retry the unit of work. On an engine of your own, begin "
+            "write transactions IMMEDIATE (as connect() does) so that writers queue instead"
         )

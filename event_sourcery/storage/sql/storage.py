@@ -15,6 +15,7 @@ from event_sourcery.errors import (
     DuplicateEventId,
     EventStoreError,
     InvalidEnvelope,
+    StoreBusy,
     StreamNameConflict,
     VersioningMismatch,
 )
@@ -61,6 +62,10 @@ class SqlStorage:
                 raise self._explain(conn, stream_id, expected) from None
         except dbapi.DataError as error:
             raise InvalidEnvelope(f"the database refused a value: {_first_line(error)}") from None
+        except dbapi.OperationalError as error:
+            if "database is locked" not in str(error):
+                raise
+            raise StoreBusy(stream_id, _first_line(error)) from None
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
         sql, codec = self._kit.sql, self._kit.codec

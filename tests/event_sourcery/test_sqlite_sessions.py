@@ -1,0 +1,73 @@
+"""Sessions on SQLite engines the application built itself, without connect()'s tuning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from event_sourcery import ConcurrentStreamWriteError, StoreBusy, configure_models, get_event_store
+from event_sourcery.testing.events import Deposited
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+configure_models(Base)
+
+
+def _engine(path: Path, explicit_begin: bool) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.2})
+    if explicit_begin:  # SQLAlchemy's documented recipe for SAVEPOINT-capable pysqlite
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def test_a_stale_writer_on_a_plain_engine_gets_a_concurrency_error(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "plain.db", explicit_begin=False)
+    stream = uuid4()
+    with Session(engine) as setup:
+        get_event_store(setup).append(Deposited(amount=1), stream_id=stream)
+        setup.commit()
+    with Session(engine) as first, Session(engine) as second:
+        a, b = get_event_store(first), get_event_store(second)
+        version_a = a.load_stream(stream)[-1].version
+        version_b = b.load_stream(stream)[-1].version
+        a.append(Deposited(amount=2), stream_id=stream, expected_version=version_a)
+        first.commit()
+        with pytest.raises(ConcurrentStreamWriteError):
+            b.append(Deposited(amount=3), stream_id=stream, expected_version=version_b)
+    engine.dispose()
+
+
+def test_a_writer_that_cannot_take_the_lock_gets_a_typed_error(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "explicit.db", explicit_begin=True)
+    stream = uuid4()
+    with Session(engine) as setup:
+        get_event_store(setup).append(Deposited(amount=1), stream_id=stream)
+        setup.commit()
+    with Session(engine) as first, Session(engine) as second:
+        a, b = get_event_store(first), get_event_store(second)
+        b.load_stream(stream)  # second holds a read snapshot
+        a.append(Deposited(amount=2), stream_id=stream, expected_version=1)  # first holds the lock
+        with pytest.raises(StoreBusy, match="retry"):
+            b.append(Deposited(amount=3), stream_id=stream, expected_version=1)
+        second.rollback()
+        first.commit()
+    with Session(engine) as check:
+        assert [e.version for e in get_event_store(check).load_stream(stream)] == [1, 2]
+    engine.dispose()
