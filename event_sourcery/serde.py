@@ -42,12 +42,6 @@ def encode(items: Sequence[Event | Envelope[Event]], registry: EventRegistry) ->
     return encoded
 
 
-def decode(raw: RawEvent, registry: EventRegistry) -> Recorded[Event]:
-    """Turn a stored row into a typed envelope through the registry."""
-    [recorded] = decode_all([raw], registry)
-    return recorded
-
-
 def decode_all(raws: Sequence[RawEvent], registry: EventRegistry) -> list[Recorded[Event]]:
     """Decode rows in bulk: each type is resolved once, and the frozen envelopes' slots are
     filled in directly, which costs half of going through their ``__init__``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, Table, event
+from sqlalchemy import Engine, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 
 from event_sourcery.errors import UnsupportedURL
@@ -19,11 +19,6 @@ def insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert
     if dialect_name == "sqlite":
         return sqlite.insert(table)
     raise UnsupportedURL(dialect_name, f"the {dialect_name!r} dialect is not supported")
-
-
-def max_binds(dialect: Dialect) -> int:
-    """How many bind parameters one statement may carry on this dialect."""
-    return 32_000 if dialect.name == "sqlite" else 65_000
 
 
 def tune_sqlite_engine(engine: Engine, synchronous: str = "FULL") -> None:
