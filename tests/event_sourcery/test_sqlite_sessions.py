@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import Engine, create_engine, event
@@ -37,12 +37,17 @@ def _engine(path: Path, explicit_begin: bool) -> Engine:
     return engine
 
 
-def test_a_stale_writer_on_a_plain_engine_gets_a_concurrency_error(tmp_path: Path) -> None:
-    engine = _engine(tmp_path / "plain.db", explicit_begin=False)
+def _stream_of_one_event(engine: Engine) -> UUID:
     stream = uuid4()
     with Session(engine) as setup:
         get_event_store(setup).append(Deposited(amount=1), stream_id=stream)
         setup.commit()
+    return stream
+
+
+def test_a_stale_writer_on_a_plain_engine_gets_a_concurrency_error(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "plain.db", explicit_begin=False)
+    stream = _stream_of_one_event(engine)
     with Session(engine) as first, Session(engine) as second:
         a, b = get_event_store(first), get_event_store(second)
         version_a = a.load_stream(stream)[-1].version
@@ -56,10 +61,7 @@ def test_a_stale_writer_on_a_plain_engine_gets_a_concurrency_error(tmp_path: Pat
 
 def test_a_writer_that_cannot_take_the_lock_gets_a_typed_error(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "explicit.db", explicit_begin=True)
-    stream = uuid4()
-    with Session(engine) as setup:
-        get_event_store(setup).append(Deposited(amount=1), stream_id=stream)
-        setup.commit()
+    stream = _stream_of_one_event(engine)
     with Session(engine) as first, Session(engine) as second:
         a, b = get_event_store(first), get_event_store(second)
         b.load_stream(stream)  # second holds a read snapshot
