@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from event_sourcery import EventRegistry, EventStore, connect, default_registry, get_event_store
@@ -65,6 +65,3 @@ class SqlBackend:
 
     def url(self) -> str:
         return self._url
-
-
-__all__ = ["MemoryBackend", "SqlBackend", "text"]
