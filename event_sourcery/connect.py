@@ -41,6 +41,7 @@ def connect(
         return EventStore(InMemoryStorage(), registry)
     owns_engine = not isinstance(url, Engine)
     engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
+    _refuse_per_thread_memory_databases(engine)
     # An in-memory SQLite database lives in one connection that every thread shares.
     shared_connection = isinstance(engine.pool, StaticPool)
     if create_tables:
@@ -59,8 +60,10 @@ def create_schema(engine: Engine) -> None:
     """Create the library's tables and indexes where they are missing."""
     try:
         tables.metadata.create_all(engine)
-    except (IntegrityError, ProgrammingError):  # another process created them concurrently
-        tables.metadata.create_all(engine)
+    except (IntegrityError, ProgrammingError, OperationalError) as error:
+        if "already exists" not in str(error.orig) and not isinstance(error, IntegrityError):
+            raise
+        tables.metadata.create_all(engine)  # another process created them meanwhile
 
 
 def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:
@@ -87,3 +90,16 @@ def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:
         engine = create_engine(parsed, pool_reset_on_return=None)
     dialects.tune_sqlite_engine(engine, sqlite_synchronous.upper())
     return engine
+
+
+def _refuse_per_thread_memory_databases(engine: Engine) -> None:
+    """An in-memory SQLite database lives in one connection; a pool that gives each thread
+    its own connection gives each thread its own, empty, database."""
+    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    if in_memory and not isinstance(engine.pool, StaticPool):
+        raise UnsupportedURL(
+            engine.url.render_as_string(hide_password=True),
+            f"an in-memory SQLite engine with {type(engine.pool).__name__} gives every thread "
+            "a database of its own; use connect('sqlite://'), or create_engine(..., "
+            "poolclass=StaticPool, connect_args={'check_same_thread': False})",
+        )

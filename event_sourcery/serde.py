@@ -98,13 +98,19 @@ def _encode_envelope(envelope: Envelope[Event], registry: EventRegistry) -> NewE
         raise InvalidEnvelope(f"created_at {created_at!r} of event {uuid} has no timezone")
     if not isinstance(context, Context):
         raise InvalidEnvelope(f"context {context!r} of event {uuid} is not a Context")
+    try:
+        created_at = created_at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidEnvelope(
+            f"created_at {created_at!r} of event {uuid} is out of range"
+        ) from None
     has_context = context is not EMPTY_CONTEXT and (context.model_fields_set or context.model_extra)
     return NewEvent(
         uuid,
         registry.name_of(type(event)),
         _payload_json(event, uuid),
         _payload_json(context, uuid) if has_context else _EMPTY_JSON,
-        created_at.astimezone(UTC),
+        created_at,
     )
 
 

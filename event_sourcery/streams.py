@@ -53,6 +53,15 @@ class StreamId:
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("StreamId is immutable")
 
+    def __reduce__(self) -> tuple[object, tuple[UUID, str | None, str | None]]:
+        return (_restore, (self.uuid, self.name, self.category))
+
+    def __copy__(self) -> StreamId:
+        return self
+
+    def __deepcopy__(self, memo: object) -> StreamId:
+        return self
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StreamId):
             return NotImplemented
@@ -72,3 +81,8 @@ class StreamId:
     def __str__(self) -> str:
         label = self.name if self.name is not None else str(self.uuid)
         return f"{self.category}/{label}" if self.category is not None else label
+
+
+def _restore(uuid: UUID, name: str | None, category: str | None) -> StreamId:
+    """Unpickle a StreamId (its attributes cannot be set one by one)."""
+    return StreamId(uuid, name=name, category=category)

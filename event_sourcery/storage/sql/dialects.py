@@ -21,6 +21,34 @@ def insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert
     raise UnsupportedURL(dialect_name, f"the {dialect_name!r} dialect is not supported")
 
 
+SAVEPOINT = "SAVEPOINT event_sourcery_append"
+RELEASE_SAVEPOINT = "RELEASE SAVEPOINT event_sourcery_append"
+ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT event_sourcery_append"
+
+
+def begin_write(connection: Any, dialect_name: str) -> None:
+    """Make sure a write unit runs in a real transaction, whatever the engine's settings
+    (pysqlite's autocommit recipes, ``isolation_level="AUTOCOMMIT"``): SQLite takes its
+    write lock up front with BEGIN IMMEDIATE; PostgreSQL begins when in autocommit."""
+    driver = connection.dbapi_connection
+    if dialect_name == "sqlite":
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
+    elif getattr(driver, "autocommit", False):
+        cursor = driver.cursor()
+        cursor.execute("BEGIN")
+        cursor.close()
+
+
+def execute(connection: Any, sql: str) -> None:
+    """Run one statement without parameters on a driver connection."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
 def tune_sqlite_engine(engine: Engine, synchronous: str = "FULL") -> None:
     """WAL, the given durability and a busy timeout on every connection; pysqlite opens
     each write transaction with BEGIN IMMEDIATE, so a writer takes the write lock up front

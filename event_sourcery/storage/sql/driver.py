@@ -10,13 +10,14 @@ types in ``types.py`` adapt them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -27,6 +28,7 @@ class DriverStatement:
 
     sql: str
     order: tuple[str, ...] | None
+    dialect: Dialect = field(compare=False, repr=False)
     columns: tuple[str, ...] = ()
     """For INSERTs: the columns that ``run_rows`` rows hold, in this order."""
 
@@ -39,17 +41,20 @@ class DriverStatement:
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
         if columns and order is not None and order != tuple(columns):
             raise ValueError(f"compiled parameter order {order} is not {tuple(columns)}")
-        return cls(compiled.string, order, tuple(columns))
+        return cls(compiled.string, order, dialect, tuple(columns))
 
     def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         return values if self.order is None else tuple([values[key] for key in self.order])
 
     def run(self, connection: DBAPIConnection, values: Mapping[str, Any]) -> list[Any]:
         """Execute once; the rows it returns (RETURNING or SELECT), else []."""
+        params = self.bind(values)
         cursor = connection.cursor()
         try:
-            cursor.execute(self.sql, self.bind(values))
+            cursor.execute(self.sql, params)
             return list(cursor.fetchall()) if cursor.description else []
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._as_sqlalchemy_error(error, params, connection, cursor) from error
         finally:
             cursor.close()
 
@@ -64,8 +69,27 @@ class DriverStatement:
         cursor = connection.cursor()
         try:
             cursor.executemany(self.sql, bound)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._as_sqlalchemy_error(error, bound, connection, cursor) from error
         finally:
             cursor.close()
+
+    def _as_sqlalchemy_error(
+        self, error: Any, params: Any, connection: DBAPIConnection, cursor: Any
+    ) -> StatementError:
+        """The exception SQLAlchemy itself would raise (``IntegrityError``,
+        ``OperationalError``...), flagged when the connection is gone, so that callers'
+        handlers and the pool treat it as they treat any SQLAlchemy error."""
+        dialect = self.dialect
+        wrapped: StatementError = DBAPIError.instance(
+            self.sql,
+            params,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dialect.is_disconnect(error, connection, cursor),
+            dialect=dialect,
+        )
+        return wrapped
 
 
 class ValueCodec:

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from event_sourcery.errors import (
     ConcurrentStreamWriteError,
@@ -47,7 +48,6 @@ class SqlStorage:
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
     ) -> None:
-        dbapi = self._kit.dbapi
         try:
             with self.transactions.write() as conn:
                 stream_pk, first = self._claim(conn, stream_id, expected, len(events))
@@ -60,10 +60,10 @@ class SqlStorage:
         except _Refused:
             with self.transactions.read() as conn:
                 raise self._explain(conn, stream_id, expected) from None
-        except dbapi.DataError as error:
+        except DataError as error:
             raise InvalidEnvelope(f"the database refused a value: {_first_line(error)}") from None
-        except dbapi.OperationalError as error:
-            if "database is locked" not in str(error):
+        except OperationalError as error:
+            if "database is locked" not in str(error.orig):
                 raise
             raise StoreBusy(stream_id, _first_line(error)) from None
 
@@ -120,7 +120,7 @@ class SqlStorage:
         statement = sql.append_any if expected.versioned else sql.touch_versionless
         try:
             [(stream_pk, version)] = statement.run(conn, params)
-        except self._kit.dbapi.IntegrityError:  # the name belongs to another stream
+        except IntegrityError:  # the name belongs to another stream
             raise _Refused from None
         if (version is None) == expected.versioned:
             raise VersioningMismatch(stream_id, version is not None)
@@ -156,7 +156,7 @@ class SqlStorage:
             self._refuse_stored_uuids(conn, stream_id, [row[0] for row in rows])
         try:
             self._kit.sql.insert_events.run_rows(conn, rows)
-        except self._kit.dbapi.IntegrityError as error:
+        except IntegrityError as error:
             raise DuplicateEventId(stream_id, _first_line(error)) from None
 
     def _refuse_stored_uuids(
@@ -209,18 +209,17 @@ class SqlStorage:
 
     @cached_property
     def _kit(self) -> _DialectKit:
-        """The dialect's statements, codec and driver module, resolved on first use (a
+        """The dialect's statements and value codec, resolved on first use (a
         session's engine is only known once the store is used)."""
         dialect = self.transactions.dialect
-        return _DialectKit(statements_for(dialect), ValueCodec.of(dialect), dialect.loaded_dbapi)
+        return _DialectKit(statements_for(dialect), ValueCodec.of(dialect))
 
 
 @dataclass(frozen=True, slots=True)
 class _DialectKit:
     sql: Statements
     codec: ValueCodec
-    dbapi: Any
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0]
+def _first_line(error: DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0]

@@ -9,7 +9,10 @@ from typing import Protocol
 
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from event_sourcery.storage.sql import dialects
 
 
 class Transactions(Protocol):
@@ -36,10 +39,11 @@ class Transactions(Protocol):
 class SessionTransactions:
     """Statements run in the caller's Session transaction; the caller commits or rolls back.
 
-    On PostgreSQL each write runs in a SAVEPOINT, so that a refused append leaves the caller's
-    transaction usable (a failed statement would otherwise abort all of it). pysqlite cannot
-    be trusted with SAVEPOINTs on an engine we did not set up, so on SQLite the storage takes
-    its own writes back instead.
+    On PostgreSQL each write runs in a SAVEPOINT of its own, so that a refused append leaves
+    the caller's transaction usable (a failed statement would otherwise abort all of it); it
+    is issued on the driver connection, so the session does not flush pending ORM objects
+    first. pysqlite cannot be trusted with SAVEPOINTs on an engine we did not set up, so on
+    SQLite the storage takes its own writes back instead.
     """
 
     def __init__(self, session: Session) -> None:
@@ -55,11 +59,17 @@ class SessionTransactions:
 
     @contextmanager
     def write(self) -> Iterator[DBAPIConnection]:
+        connection = self._connection()
         if not self.atomic_writes:
-            yield self._connection()
+            yield connection
             return
-        with self._session.begin_nested():
-            yield self._connection()
+        dialects.execute(connection, dialects.SAVEPOINT)
+        try:
+            yield connection
+        except BaseException:
+            dialects.execute(connection, dialects.ROLLBACK_TO_SAVEPOINT)
+            raise
+        dialects.execute(connection, dialects.RELEASE_SAVEPOINT)
 
     @contextmanager
     def read(self) -> Iterator[DBAPIConnection]:
@@ -90,10 +100,10 @@ class EngineTransactions:
         )
 
     def write(self) -> _PooledUnit:
-        return _PooledUnit(self.engine, self._lock, commit=True)
+        return _PooledUnit(self.engine, self._lock, writes=True)
 
     def read(self) -> _PooledUnit:
-        return _PooledUnit(self.engine, self._lock, commit=False)
+        return _PooledUnit(self.engine, self._lock, writes=False)
 
     def close(self) -> None:
         """Dispose of the engine's pool if this object created the engine."""
@@ -106,26 +116,37 @@ class _PooledUnit:
     end, roll back on error, then give the connection back. A plain class rather than a
     generator context manager, as it runs on every append."""
 
-    __slots__ = ("_commit", "_connection", "_engine", "_lock")
+    __slots__ = ("_connection", "_engine", "_lock", "_writes")
 
-    def __init__(self, engine: Engine, lock: AbstractContextManager[object], commit: bool) -> None:
+    def __init__(self, engine: Engine, lock: AbstractContextManager[object], writes: bool) -> None:
         self._engine = engine
         self._lock = lock
-        self._commit = commit
+        self._writes = writes
 
     def __enter__(self) -> DBAPIConnection:
         self._lock.__enter__()
         try:
-            self._connection = self._engine.raw_connection()
+            self._connection = connection = self._engine.raw_connection()
+            if self._writes:
+                try:
+                    dialects.begin_write(connection, self._engine.dialect.name)
+                except BaseException:
+                    connection.close()
+                    raise
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
-        return self._connection
+        return connection
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         connection = self._connection
         try:
-            if exc_type is None and self._commit:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                # The server went away: drop this connection and, as SQLAlchemy does, the
+                # pool's others, which are as stale.
+                connection.invalidate(exc)
+                self._engine.dispose(close=False)
+            elif exc_type is None and self._writes:
                 connection.commit()
             else:
                 connection.rollback()
