@@ -89,4 +89,6 @@ def test_the_backend_example_runs_the_contract_suite(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"\d\d passed", done.stdout), done.stdout
+    passed = re.search(r"(\d+) passed", done.stdout)
+    assert passed is not None, done.stdout
+    assert int(passed.group(1)) >= 50, done.stdout  # the whole contract ran, not a sliver

@@ -124,3 +124,18 @@ def test_threads_sharing_an_in_memory_sqlite_store_lose_nothing() -> None:
     assert errors == []
     versions = [e.version for e in store.load_stream(stream)]
     assert versions == list(range(1, writers * each * 2 + 1))
+
+
+def _connect_and_append(url: str) -> None:
+    connect(url).append(Deposited(amount=1), stream_id=uuid4())
+
+
+def test_processes_opening_a_fresh_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        pool.map(_connect_and_append, [url] * 8)
+    with sqlite3.connect(tmp_path / "fresh.db") as raw:
+        assert raw.execute("SELECT count(*) FROM event_sourcery_events").fetchone() == (8,)

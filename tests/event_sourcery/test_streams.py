@@ -67,3 +67,13 @@ def test_expected_versions_become_objects() -> None:
     for bad in (-1, True, 2.0, "3", 2**63):
         with pytest.raises(InvalidExpectedVersion):
             ExpectedVersion.of(bad)  # type: ignore[arg-type]
+
+
+def test_stream_ids_pickle_and_copy_whole() -> None:
+    import copy
+    import pickle
+
+    stream = StreamId(uuid4(), name="cart-1", category="carts")
+    for clone in (pickle.loads(pickle.dumps(stream)), copy.copy(stream), copy.deepcopy(stream)):
+        assert clone == stream
+        assert (clone.name, clone.category) == ("cart-1", "carts")

@@ -8,9 +8,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Column, Engine, Integer, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import StaticPool
 
 from event_sourcery import (
@@ -120,4 +120,30 @@ def test_a_serialization_failure_arrives_as_sqlalchemys_error(postgres_url: str)
         with pytest.raises(DBAPIError, match="serialize"):
             stale_store.append(Deposited(amount=3), stream_id=stream, expected_version=1)
         stale.rollback()
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_append_in_a_session_does_not_flush_the_sessions_pending_objects(
+    postgres_url: str,
+) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = f"notes_{uuid4().hex[:8]}"
+        id = Column(Integer, primary_key=True)
+
+    engine = create_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    connect(engine)
+    with Session(engine) as session:
+        note = Note()
+        session.add(note)
+        stream = uuid4()
+        get_event_store(session).append(Deposited(amount=1), stream_id=stream)
+        assert note in session.new  # the append left the unit of work to the caller
+        session.commit()
+    assert [e.version for e in connect(engine).load_stream(stream)] == [1]
+    Base.metadata.drop_all(engine)
     engine.dispose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -152,7 +154,13 @@ class RoundTripContract(BaseContract):
         assert store.load_stream(stream)[0].event == Opened(owner="a\\x00b \\u0000")
 
     @pytest.mark.parametrize(
-        "field", [{"uuid": "not-a-uuid"}, {"created_at": "2020-01-01"}, {"context": {"a": 1}}]
+        "field",
+        [
+            {"uuid": "not-a-uuid"},
+            {"created_at": "2020-01-01"},
+            {"created_at": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))},
+            {"context": {"a": 1}},
+        ],
     )
     def test_an_envelope_with_a_mistyped_field_is_refused(
         self, store: EventStore, field: dict[str, Any]
@@ -161,3 +169,14 @@ class RoundTripContract(BaseContract):
         with pytest.raises(InvalidEnvelope):
             store.append(Envelope(event=Opened(owner="x"), **field), stream_id=stream)
         assert store.load_stream(stream) == []
+
+    def test_loaded_envelopes_pickle_and_copy(self, store: EventStore) -> None:
+        stream = StreamId(uuid4(), name=f"pickled-{uuid4()}")
+        store.append(
+            Envelope(event=Opened(owner="x"), context=Context(tenant="t")), stream_id=stream
+        )
+        [recorded] = store.load_stream(stream)
+        [raw] = store.load_stream_raw(stream)
+        assert pickle.loads(pickle.dumps(recorded)) == recorded
+        assert copy.deepcopy(recorded) == recorded
+        assert pickle.loads(pickle.dumps(raw)) == raw
