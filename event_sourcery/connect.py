@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
@@ -17,6 +19,7 @@ from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.storage.sql.transactions import EngineTransactions, SessionTransactions
 
 MEMORY_URL = "memory://"
+_SCHEMA_ATTEMPTS = 10
 
 
 def get_event_store(session: Session, registry: EventRegistry = default_registry) -> EventStore:
@@ -57,13 +60,20 @@ def connect(
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the library's tables and indexes where they are missing."""
-    try:
-        tables.metadata.create_all(engine)
-    except (IntegrityError, ProgrammingError, OperationalError) as error:
-        if "already exists" not in str(error.orig) and not isinstance(error, IntegrityError):
-            raise
-        tables.metadata.create_all(engine)  # another process created them meanwhile
+    """Create the library's tables and indexes where they are missing.
+
+    Processes starting together may race to create them; whoever loses sees "already
+    exists" and looks again, until every table and index is there.
+    """
+    for attempt in range(_SCHEMA_ATTEMPTS):
+        try:
+            tables.metadata.create_all(engine)
+            return
+        except (IntegrityError, ProgrammingError, OperationalError) as error:
+            lost_race = isinstance(error, IntegrityError) or "already exists" in str(error.orig)
+            if not lost_race or attempt == _SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:

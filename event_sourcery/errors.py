@@ -21,7 +21,7 @@ EventStoreError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from event_sourcery.streams import StreamId
@@ -29,6 +29,18 @@ if TYPE_CHECKING:
 
 class EventStoreError(Exception):
     """Base of every error raised by Event Sourcery."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take their own arguments, not the message: rebuild from the state, so
+        # that errors cross process boundaries (multiprocessing, task queues) intact.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[EventStoreError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConcurrentStreamWriteError(EventStoreError):

@@ -136,6 +136,6 @@ def test_processes_opening_a_fresh_sqlite_file_at_once_all_succeed(tmp_path: Pat
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     context = multiprocessing.get_context("spawn")
     with context.Pool(4) as pool:
-        pool.map(_connect_and_append, [url] * 8)
+        pool.map_async(_connect_and_append, [url] * 8).get(timeout=120)
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
         assert raw.execute("SELECT count(*) FROM event_sourcery_events").fetchone() == (8,)

@@ -1,0 +1,48 @@
+"""Errors say what happened and survive a trip to another process."""
+
+from __future__ import annotations
+
+import pickle
+from uuid import uuid4
+
+import pytest
+
+from event_sourcery import StreamId, errors
+
+STREAM = StreamId(uuid4(), name="orders-1", category="orders")
+SAMPLES: list[errors.EventStoreError] = [
+    errors.ConcurrentStreamWriteError(STREAM, 2, 3),
+    errors.VersioningMismatch(STREAM, stream_is_versioned=True),
+    errors.NoEventsToAppend(),
+    errors.InvalidExpectedVersion(-1),
+    errors.InvalidStreamId("stream_id='x' is not a stream id"),
+    errors.InvalidRange("start", "2"),
+    errors.StreamNameConflict(STREAM, StreamId(uuid4(), name="orders-1")),
+    errors.DuplicateEventId(STREAM, "uuid 1 is already stored"),
+    errors.InvalidEnvelope("created_at has no timezone"),
+    errors.UndecodableEvent(STREAM, 4, 17, "OrderPlaced", "total: field required"),
+    errors.DuplicateEventName("OrderPlaced", int, str),
+    errors.UnknownEventType("OrderPlaced", STREAM),
+    errors.UnsupportedURL("mysql://x", "'mysql' is not a supported database"),
+    errors.StoreUnavailable("postgresql://x", "connection refused"),
+    errors.StoreBusy(STREAM, "database is locked"),
+]
+
+
+def test_every_error_class_has_a_sample() -> None:
+    defined = {
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.EventStoreError)
+    }
+    abstract = {errors.EventStoreError, errors.EventTypeError}
+    assert {type(error) for error in SAMPLES} == defined - abstract
+
+
+@pytest.mark.parametrize("error", SAMPLES, ids=lambda e: type(e).__name__)
+def test_errors_pickle_with_their_message_and_fields(error: errors.EventStoreError) -> None:
+    clone = pickle.loads(pickle.dumps(error))
+    assert type(clone) is type(error)
+    assert str(clone) == str(error)
+    assert clone.__dict__ == error.__dict__
+    assert len(str(error)) > 30
