@@ -7,11 +7,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from event_sourcery import ConcurrentStreamWriteError, StoreBusy, configure_models, get_event_store
 from event_sourcery.testing.events import Deposited
+from tests.sqlite_engines import autocommit_recipe
 
 
 class Base(DeclarativeBase):
@@ -22,17 +23,11 @@ configure_models(Base)
 
 
 def _engine(path: Path, explicit_begin: bool) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.2})
-    if explicit_begin:  # SQLAlchemy's documented recipe for SAVEPOINT-capable pysqlite
-
-        @event.listens_for(engine, "connect")
-        def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
-
+    options: dict[str, Any] = {"connect_args": {"timeout": 0.2}}
+    if explicit_begin:
+        engine = autocommit_recipe(path, **options)
+    else:
+        engine = create_engine(f"sqlite:///{path}", **options)
     Base.metadata.create_all(engine)
     return engine
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, create_engine, event, text
+from sqlalchemy import Column, Engine, Integer, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import StaticPool
@@ -22,21 +21,7 @@ from event_sourcery import (
     get_event_store,
 )
 from event_sourcery.testing.events import Deposited
-
-
-def _sqlite_autocommit_recipe(path: Path) -> Engine:
-    """SQLAlchemy's documented pysqlite set-up for SAVEPOINTs: no implicit BEGIN at all."""
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
+from tests.sqlite_engines import autocommit_recipe
 
 
 @pytest.fixture(params=["sqlite-plain", "sqlite-autocommit-recipe", "postgresql-autocommit"])
@@ -44,7 +29,7 @@ def user_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
     if request.param == "sqlite-plain":
         engine = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
     elif request.param == "sqlite-autocommit-recipe":
-        engine = _sqlite_autocommit_recipe(tmp_path / "recipe.db")
+        engine = autocommit_recipe(tmp_path / "recipe.db")
     else:
         url = request.getfixturevalue("postgres_url")
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
