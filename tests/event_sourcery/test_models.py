@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -29,6 +30,7 @@ def test_declarative_base_gets_the_tables_and_mapped_classes(tmp_path: Path) -> 
         assert session.scalar(select(func.count()).select_from(models.event)) == 1
         [stored] = session.scalars(select(models.event)).all()
         assert stored.type == "contract.Deposited"
+        assert stored.created_at.utcoffset() == timedelta(0)
     engine.dispose()
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import ColumnElement, Dialect, String, Text, TypeDecorator, cast
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.types import TypeEngine
 
+from event_sourcery.storage.sql.driver import ValueCodec
+
 
 class JsonDocument(TypeDecorator[str]):
     """JSON kept as text in Python: JSONB on PostgreSQL, JSON text on SQLite.
@@ -46,14 +48,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return dialect.type_descriptor(String(32))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name == "postgresql":
-            return value
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+        return ValueCodec.of(dialect).time_in(value.astimezone(UTC))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else ValueCodec.of(dialect).time_out(value)
