@@ -10,8 +10,9 @@ Quick start::
 """
 
 from event_sourcery.connect import connect, create_schema, get_event_store
-from event_sourcery.context import Context
+from event_sourcery.context import Context, Enricher
 from event_sourcery.errors import (
+    AggregateError,
     ConcurrentStreamWriteError,
     DuplicateEventId,
     DuplicateEventName,
@@ -20,21 +21,37 @@ from event_sourcery.errors import (
     InvalidEnvelope,
     InvalidExpectedVersion,
     InvalidRange,
+    InvalidSnapshot,
     InvalidStreamId,
+    InvalidUpcaster,
     NoEventsToAppend,
+    ReadOnlyAggregate,
+    SnapshotSkipped,
+    SnapshotsUnsupported,
+    StateNotFound,
     StoreBusy,
     StoreUnavailable,
     StreamNameConflict,
     UndecodableEvent,
+    UnhandledEvent,
     UnknownEventType,
+    UnsupportedSchemaVersion,
     UnsupportedURL,
     VersioningMismatch,
 )
 from event_sourcery.event import Event, event_name
+from event_sourcery.event_sourcing import (
+    Aggregate,
+    AggregateStream,
+    EveryNEvents,
+    Repository,
+    SnapshotPolicy,
+    applies,
+)
 from event_sourcery.event_store import EventStore
 from event_sourcery.models import Models, configure_models
-from event_sourcery.records import Envelope, RawEvent, Recorded
-from event_sourcery.registry import EventRegistry, default_registry
+from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
+from event_sourcery.registry import EventRegistry, Upcaster, default_registry, upcaster
 from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.protocol import NewEvent, Storage
 from event_sourcery.storage.sql.storage import SqlStorage
@@ -45,42 +62,61 @@ __all__ = [
     "ANY",
     "MAX_VERSION",
     "NO_VERSIONING",
+    "Aggregate",
+    "AggregateError",
+    "AggregateStream",
     "ConcurrentStreamWriteError",
     "Context",
     "DuplicateEventId",
     "DuplicateEventName",
+    "Enricher",
     "Envelope",
     "Event",
     "EventRegistry",
     "EventStore",
     "EventStoreError",
     "EventTypeError",
+    "EveryNEvents",
     "ExpectedVersion",
     "InMemoryStorage",
     "InvalidEnvelope",
     "InvalidExpectedVersion",
     "InvalidRange",
+    "InvalidSnapshot",
     "InvalidStreamId",
+    "InvalidUpcaster",
     "Models",
     "NewEvent",
     "NoEventsToAppend",
     "RawEvent",
+    "ReadOnlyAggregate",
     "Recorded",
+    "RecordedSnapshot",
+    "Repository",
+    "SnapshotPolicy",
+    "SnapshotSkipped",
+    "SnapshotsUnsupported",
     "SqlStorage",
+    "StateNotFound",
     "Storage",
     "StoreBusy",
     "StoreUnavailable",
     "StreamId",
     "StreamNameConflict",
     "UndecodableEvent",
+    "UnhandledEvent",
     "UnknownEventType",
+    "UnsupportedSchemaVersion",
     "UnsupportedURL",
+    "Upcaster",
     "Versioning",
     "VersioningMismatch",
+    "applies",
     "configure_models",
     "connect",
     "create_schema",
     "default_registry",
     "event_name",
     "get_event_store",
+    "upcaster",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
@@ -10,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, Prog
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from event_sourcery.context import Enricher
 from event_sourcery.errors import StoreUnavailable, UnsupportedURL
 from event_sourcery.event_store import EventStore
 from event_sourcery.registry import EventRegistry, default_registry
@@ -22,9 +24,14 @@ MEMORY_URL = "memory://"
 _SCHEMA_ATTEMPTS = 10
 
 
-def get_event_store(session: Session, registry: EventRegistry = default_registry) -> EventStore:
+def get_event_store(
+    session: Session,
+    registry: EventRegistry = default_registry,
+    *,
+    enrichers: Sequence[Enricher] = (),
+) -> EventStore:
     """An EventStore bound to the caller's Session: it never commits; the caller does."""
-    return EventStore(SqlStorage(SessionTransactions(session)), registry)
+    return EventStore(SqlStorage(SessionTransactions(session)), registry, enrichers)
 
 
 def connect(
@@ -33,15 +40,16 @@ def connect(
     registry: EventRegistry = default_registry,
     create_tables: bool = True,
     sqlite_synchronous: str = "FULL",
+    enrichers: Sequence[Enricher] = (),
 ) -> EventStore:
     """An EventStore with its own engine; every append commits as one unit of work.
 
     ``url``: ``sqlite:///events.db`` (WAL; ``sqlite_synchronous="NORMAL"`` trades the last
     transactions on power loss for speed), ``postgresql+psycopg://...``, an Engine, or
-    ``memory://`` for the in-memory backend.
+    ``memory://`` for the in-memory backend. ``enrichers`` add context to every event.
     """
     if isinstance(url, str) and url.startswith(MEMORY_URL):
-        return EventStore(InMemoryStorage(), registry)
+        return EventStore(InMemoryStorage(), registry, enrichers)
     owns_engine = not isinstance(url, Engine)
     engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
     _refuse_per_thread_memory_databases(engine)
@@ -56,7 +64,7 @@ def connect(
             where = engine.url.render_as_string(hide_password=True)
             raise StoreUnavailable(where, str(error.orig).strip().splitlines()[0]) from None
     transactions = EngineTransactions(engine, owns_engine, serialize=shared_connection)
-    return EventStore(SqlStorage(transactions), registry)
+    return EventStore(SqlStorage(transactions), registry, enrichers)
 
 
 def create_schema(engine: Engine) -> None:

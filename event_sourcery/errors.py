@@ -9,14 +9,24 @@ EventStoreError
 ├── DuplicateEventId             an event uuid that is already stored
 ├── InvalidEnvelope              an envelope that cannot be stored (naive time, NUL, bad field)
 ├── InvalidStreamId              a stream id that is not a UUID/StreamId, or an unusable name
-├── InvalidRange                 load_stream start/stop that are not versions
+├── InvalidRange                 a version, bound or moment that is not one
 ├── UndecodableEvent             a stored row its registered class cannot read
+│   └── UnsupportedSchemaVersion a row written at a schema version the code cannot reach
+├── InvalidSnapshot              a snapshot at a version the stream does not have
+├── StateNotFound                time travel to a version or moment the stream never had
 ├── EventTypeError
 │   ├── DuplicateEventName       two event classes registered under one name
-│   └── UnknownEventType         a stored type name no registered class answers to
+│   ├── UnknownEventType         a stored type name no registered class answers to
+│   └── InvalidUpcaster          a bad schema version or upcaster registration
+├── AggregateError
+│   ├── UnhandledEvent           an aggregate given an event it has no handler for
+│   ├── ReadOnlyAggregate        an aggregate loaded for time travel asked to emit
+│   └── SnapshotsUnsupported     a snapshot policy on an aggregate that cannot snapshot
 ├── UnsupportedURL               connect() was given a URL it cannot open
 ├── StoreUnavailable             the database did not answer
 └── StoreBusy                    SQLite's write lock could not be had in time
+
+SnapshotSkipped (a UserWarning) reports a snapshot that was passed over for the events.
 """
 
 from __future__ import annotations
@@ -132,10 +142,12 @@ class InvalidStreamId(EventStoreError, ValueError):
 
 
 class InvalidRange(EventStoreError, ValueError):
-    """load_stream's start and stop must be whole numbers (versions) or None."""
+    """A version, range bound or moment that is not one (a str, a naive datetime...)."""
 
-    def __init__(self, label: str, value: object) -> None:
-        super().__init__(f"{label}={value!r} is not a version: use an int or None")
+    def __init__(
+        self, label: str, value: object, problem: str = "not a version: use an int or None"
+    ) -> None:
+        super().__init__(f"{label}={value!r} is {problem}")
 
 
 class UndecodableEvent(EventStoreError):
@@ -152,6 +164,34 @@ class UndecodableEvent(EventStoreError):
             f"event at position {position} (stream {stream_id}, version {version}) of type "
             f"{type_name!r} cannot be decoded: {reason}. Read it with load_stream_raw, or fix "
             "the class (or register an upcaster) so that it accepts the stored payload"
+        )
+
+
+class UnsupportedSchemaVersion(UndecodableEvent):
+    """A row's schema version is newer than its class, or no upcaster chain reaches it."""
+
+
+class InvalidSnapshot(EventStoreError, ValueError):
+    """save_snapshot was given a version the stream has not reached (or cannot have)."""
+
+    def __init__(self, stream_id: StreamId, version: object, reason: str) -> None:
+        self.stream_id = stream_id
+        self.version = version
+        super().__init__(
+            f"cannot store a snapshot of stream {stream_id} at version {version!r}: {reason}. "
+            "Snapshot a version the stream has reached (after its append)"
+        )
+
+
+class StateNotFound(EventStoreError, LookupError):
+    """Time travel asked for a version past the end or a moment before the first event."""
+
+    def __init__(self, stream_id: StreamId, requested: object, reason: str) -> None:
+        self.stream_id = stream_id
+        self.requested = requested
+        super().__init__(
+            f"stream {stream_id} has no state at {requested}: {reason}. "
+            "Ask for a version between 1 and the stream's version, or a later moment"
         )
 
 
@@ -182,6 +222,60 @@ class UnknownEventType(EventTypeError):
             f"no event class is registered as {type_name!r}{where}: import the module that "
             "defines it, or read the stream raw (load_stream_raw) to see the stored payload"
         )
+
+
+class InvalidUpcaster(EventTypeError, ValueError):
+    """A schema version or an upcaster that cannot be registered as given."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        super().__init__(
+            f"event {name!r}: {problem}. Schema versions count from 1 and each version "
+            "has at most one upcaster, which takes and returns a payload dict"
+        )
+
+
+class AggregateError(EventStoreError):
+    """An aggregate used in a way it does not support."""
+
+
+class UnhandledEvent(AggregateError, TypeError):
+    """An aggregate was given an event type it has no handler for."""
+
+    def __init__(self, aggregate: type, event: type) -> None:
+        self.aggregate = aggregate
+        self.event = event
+        super().__init__(
+            f"{aggregate.__qualname__} has no handler for {event.__qualname__}: add a method "
+            f"decorated with @applies({event.__qualname__}), or handle it in __apply__"
+        )
+
+
+class ReadOnlyAggregate(AggregateError):
+    """An aggregate loaded as it was in the past cannot emit new events."""
+
+    def __init__(self, aggregate: type, as_of: str) -> None:
+        self.aggregate = aggregate
+        super().__init__(
+            f"this {aggregate.__qualname__} was loaded read-only {as_of}: it cannot emit "
+            "events; change the stream through Repository.aggregate(...) instead"
+        )
+
+
+class SnapshotsUnsupported(AggregateError):
+    """A snapshot policy met an aggregate that does not say how to snapshot itself."""
+
+    def __init__(self, aggregate: type) -> None:
+        self.aggregate = aggregate
+        super().__init__(
+            f"{aggregate.__qualname__} cannot be snapshotted: define __snapshot__ (state to "
+            "a snapshot event) and __restore__ (the event back to state), or drop the policy"
+        )
+
+
+class SnapshotSkipped(UserWarning):
+    """A stored snapshot could not be used (its class changed shape): the events are replayed
+    instead, so the state is still right, only slower to rebuild."""
 
 
 class UnsupportedURL(EventStoreError):

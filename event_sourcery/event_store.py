@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from typing import Self
 from uuid import UUID
 
 from event_sourcery.bulk import collector_paused
-from event_sourcery.errors import DuplicateEventId, InvalidRange, NoEventsToAppend
+from event_sourcery.context import Context, Enricher
+from event_sourcery.errors import (
+    DuplicateEventId,
+    InvalidRange,
+    InvalidSnapshot,
+    NoEventsToAppend,
+    SnapshotSkipped,
+    UndecodableEvent,
+    UnknownEventType,
+)
 from event_sourcery.event import Event
-from event_sourcery.records import Envelope, RawEvent, Recorded
+from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
@@ -20,53 +31,104 @@ class EventStore:
     """Appends and loads streams of events over one storage backend.
 
     Values from callers become typed objects here (``StreamId``, ``ExpectedVersion``,
-    serialised events) before they reach storage.
+    serialised events) before they reach storage. ``enrichers`` add fields to the context
+    of every appended event.
     """
 
-    def __init__(self, storage: Storage, registry: EventRegistry = default_registry) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        registry: EventRegistry = default_registry,
+        enrichers: Sequence[Enricher] = (),
+    ) -> None:
         self.storage = storage
         self.registry = registry
+        self.enrichers = tuple(enrichers)
 
     def append(
         self,
         *events: Event | Envelope[Event],
         stream_id: UUID | StreamId,
         expected_version: int | Versioning = 0,
+        context: Context | None = None,
     ) -> None:
         """Append ``events`` atomically.
 
         ``expected_version=N``: the stream must be exactly at version N (0: must not exist);
         ``ANY``: at the end, whatever the version; ``NO_VERSIONING``: a versionless stream.
-        Raises ``ConcurrentStreamWriteError`` when the stream is elsewhere.
+        Raises ``ConcurrentStreamWriteError`` when the stream is elsewhere. ``context`` goes
+        with every bare event (envelopes carry their own).
         """
         if not events:
             raise NoEventsToAppend
         stream = StreamId.of(stream_id)
         expected = ExpectedVersion.of(expected_version)
-        new_events = encode(events, self.registry)
+        new_events = encode(events, self.registry, context, self.enrichers)
         if len({new.uuid for new in new_events}) != len(new_events):
             raise DuplicateEventId(stream, "the same uuid appears twice in one batch")
         self.storage.append(stream, expected, new_events)
 
     def load_stream(
-        self, stream_id: UUID | StreamId, start: int | None = None, stop: int | None = None
+        self,
+        stream_id: UUID | StreamId,
+        start: int | None = None,
+        stop: int | None = None,
+        *,
+        snapshots: bool = True,
     ) -> list[Recorded[Event]]:
         """The stream's events with ``start <= version < stop``, in order; ``[]`` if unknown.
 
-        A versionless stream has no versions, so a ranged load of it is empty.
+        When a snapshot lies in that range, the latest one (a ``RecordedSnapshot``) comes
+        first and stands in for the events up to its version. ``snapshots=False`` loads
+        the events alone. A snapshot its class can no longer read is skipped with a
+        ``SnapshotSkipped`` warning and the events are loaded instead. A versionless
+        stream has no versions, so a ranged load of it is empty.
         """
+        stream = StreamId.of(stream_id)
+        first, last = _version(start, "start"), _version(stop, "stop")
         with collector_paused():
-            return decode_all(self.load_stream_raw(stream_id, start, stop), self.registry)
+            if not snapshots:
+                return decode_all(self.storage.load(stream, first, last), self.registry)
+            raw_snapshot, raws = self.storage.load_from_snapshot(stream, first, last)
+            if raw_snapshot is None:
+                return decode_all(raws, self.registry)
+            try:
+                head = decode_all([raw_snapshot], self.registry, RecordedSnapshot)
+            except (UndecodableEvent, UnknownEventType) as error:
+                warnings.warn(SnapshotSkipped(f"snapshot skipped: {error}"), stacklevel=2)
+                return decode_all(self.storage.load(stream, first, last), self.registry)
+            return head + decode_all(raws, self.registry)
 
     def load_stream_raw(
         self, stream_id: UUID | StreamId, start: int | None = None, stop: int | None = None
     ) -> list[RawEvent]:
-        """Like ``load_stream`` but undecoded: type name and JSON, for tools and foreign
-        stores whose event classes are not importable."""
+        """The stream's events like ``load_stream(snapshots=False)`` but undecoded: type name,
+        schema version and JSON, for tools and stores whose classes are not importable."""
         with collector_paused():
             return self.storage.load(
                 StreamId.of(stream_id), _version(start, "start"), _version(stop, "stop")
             )
+
+    def save_snapshot(self, stream_id: UUID | StreamId, snapshot: Event, version: int) -> None:
+        """Keep ``snapshot`` as the stream's state after ``version``; earlier snapshots stay
+        (see ``snapshots``). Raises ``InvalidSnapshot`` if the stream has no such version."""
+        stream = StreamId.of(stream_id)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise InvalidSnapshot(stream, version, "versions are whole numbers from 1")
+        if not isinstance(snapshot, Event):
+            raise InvalidSnapshot(stream, version, f"{snapshot!r} is not an Event")
+        [new] = encode([snapshot], self.registry)
+        self.storage.save_snapshot(stream, min(version, MAX_VERSION), new)
+
+    def snapshots(self, stream_id: UUID | StreamId) -> list[Recorded[Event]]:
+        """The stream's snapshots, oldest version first, decoded (``RecordedSnapshot``)."""
+        with collector_paused():
+            raws = self.snapshots_raw(stream_id)
+            return decode_all(raws, self.registry, RecordedSnapshot)
+
+    def snapshots_raw(self, stream_id: UUID | StreamId) -> list[RawEvent]:
+        """The stream's snapshots undecoded, each with its version, time, type and JSON."""
+        return self.storage.snapshots(StreamId.of(stream_id))
 
     def close(self) -> None:
         """Release the connections ``connect()`` opened; a store bound to a session or an
@@ -80,7 +142,7 @@ class EventStore:
         self.close()
 
     def delete_stream(self, stream_id: UUID | StreamId) -> None:
-        """Remove the stream and its events; deleting a missing stream does nothing."""
+        """Remove the stream, its events and its snapshots; a missing stream does nothing."""
         self.storage.delete(StreamId.of(stream_id))
 
 

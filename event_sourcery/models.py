@@ -12,6 +12,7 @@ class Models(NamedTuple):
 
     stream: type[Any]
     event: type[Any]
+    snapshot: type[Any]
 
 
 def configure_models(base: Any) -> Models:
@@ -22,6 +23,7 @@ def configure_models(base: Any) -> Models:
     for table, class_name in (
         (tables.streams, "EventSourceryStream"),
         (tables.events, "EventSourceryEvent"),
+        (tables.snapshots, "EventSourcerySnapshot"),
     ):
         existing = _mapped_class(base, table.name)
         if existing is None:

@@ -40,14 +40,22 @@ class Recorded(Envelope[E_co]):
     """Place in the whole store's order; grows with every append."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedSnapshot(Recorded[E_co]):
+    """A stored snapshot standing in for its stream's events up to ``version``; ``event`` is
+    the snapshot event and ``position`` that of the stream's event at ``version``."""
+
+
 class RawEvent(NamedTuple):
-    """A stored event as its row holds it: type name and JSON, no event class needed."""
+    """A stored event (or snapshot) as its row holds it: type name, the schema version it
+    was written at, and JSON; no event class needed."""
 
     uuid: UUID
     stream_id: StreamId
     version: int | None
     position: int
     type: str
+    schema_version: int
     data_json: str
     context_json: str
     created_at: datetime

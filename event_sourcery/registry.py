@@ -1,18 +1,25 @@
-"""The event type registry: names stored in rows resolve to classes here and nowhere else."""
+"""The event type registry: names stored in rows resolve to classes here and nowhere else,
+and so do the upcasters that bring old payloads up to a class's current schema version."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from event_sourcery.errors import DuplicateEventName, UnknownEventType
+from event_sourcery.errors import DuplicateEventName, InvalidUpcaster, UnknownEventType
 
 if TYPE_CHECKING:
     from event_sourcery.event import Event
     from event_sourcery.streams import StreamId
 
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+"""Turns a payload stored at schema version k into the payload of version k + 1."""
+U = TypeVar("U", bound=Upcaster)
+
 
 class EventRegistry:
-    """Maps event names to classes and back.
+    """Maps event names to classes and back, and holds each name's upcasters.
 
     Re-running a class definition (a notebook cell, a reloaded module) replaces the old
     class; a different class under a taken name raises ``DuplicateEventName``.
@@ -21,6 +28,7 @@ class EventRegistry:
     def __init__(self) -> None:
         self._classes: dict[str, type[Event]] = {}
         self._names: dict[type[Event], str] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
     def add(self, cls: type[Event], name: str) -> None:
         existing = self._classes.get(name)
@@ -57,6 +65,46 @@ class EventRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._classes
 
+    def upcaster(self, event: type[Event] | str, from_version: int) -> Callable[[U], U]:
+        """Decorate a function that turns ``event``'s payloads of schema version
+        ``from_version`` into version ``from_version + 1``; chains run 1 → 2 → 3."""
+
+        def register(upcast: U) -> U:
+            self.add_upcaster(event, from_version, upcast)
+            return upcast
+
+        return register
+
+    def add_upcaster(self, event: type[Event] | str, from_version: int, upcast: Upcaster) -> None:
+        name = event if isinstance(event, str) else self.name_of(event)
+        if not isinstance(from_version, int) or isinstance(from_version, bool) or from_version < 1:
+            raise InvalidUpcaster(name, f"from_version={from_version!r} is not a version >= 1")
+        if not callable(upcast):
+            raise InvalidUpcaster(name, f"{upcast!r} is not callable")
+        existing = self._upcasters.get((name, from_version))
+        if existing is not None and _identity(existing) != _identity(upcast):
+            raise InvalidUpcaster(name, f"version {from_version} already has an upcaster")
+        self._upcasters[(name, from_version)] = upcast
+
+    def upcasters(self, name: str, stored: int, current: int) -> list[Upcaster]:
+        """The chain from ``stored`` up to ``current``; a missing link raises ``KeyError``
+        naming the version it lacks."""
+        chain = []
+        for version in range(stored, current):
+            upcast = self._upcasters.get((name, version))
+            if upcast is None:
+                raise KeyError(version)
+            chain.append(upcast)
+        return chain
+
+
+def _identity(function: Callable[..., Any]) -> tuple[str, str]:
+    """Re-running a notebook cell re-registers "the same" upcaster as a new function."""
+    return (getattr(function, "__module__", ""), getattr(function, "__qualname__", ""))
+
 
 default_registry = EventRegistry()
 """Where every ``Event`` subclass registers itself when its class statement runs."""
+
+upcaster = default_registry.upcaster
+"""``@upcaster(SomeEvent, from_version=1)`` registers an upcaster in the default registry."""

@@ -6,69 +6,86 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from event_sourcery.context import EMPTY_CONTEXT, Context
-from event_sourcery.errors import InvalidEnvelope, UndecodableEvent
+from event_sourcery.context import EMPTY_CONTEXT, Context, Enricher, enrich
+from event_sourcery.errors import InvalidEnvelope, UndecodableEvent, UnsupportedSchemaVersion
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded
 from event_sourcery.registry import EventRegistry
-from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
 
-_EMPTY_JSON = "{}"
+Reader = Callable[[str], Event]
 
 
-def encode(items: Sequence[Event | Envelope[Event]], registry: EventRegistry) -> list[NewEvent]:
-    """Serialise one append's events: bare events get a fresh uuid and the append's time;
-    caller-built envelopes keep theirs."""
+def encode(
+    items: Sequence[Event | Envelope[Event]],
+    registry: EventRegistry,
+    context: Context | None = None,
+    enrichers: Sequence[Enricher] = (),
+) -> list[NewEvent]:
+    """Serialise one append's events: bare events get a fresh uuid, the append's time and
+    ``context``; caller-built envelopes keep theirs. Enrichers add to every context."""
     now = datetime.now(UTC)
     entropy = os.urandom(16 * len(items))  # one system call for the batch's uuid4s
+    shared = context if context is not None else EMPTY_CONTEXT
     encoded = []
     for index, item in enumerate(items):
         if isinstance(item, Event):
             uuid = UUID(bytes=entropy[16 * index : 16 * index + 16], version=4)
-            data_json = _payload_json(item, uuid)
+            cls = type(item)
             encoded.append(
-                NewEvent(uuid, registry.name_of(type(item)), data_json, _EMPTY_JSON, now)
+                NewEvent(
+                    uuid,
+                    registry.name_of(cls),
+                    cls.__schema_version__,
+                    _payload_json(item, uuid),
+                    _context_json(item, shared, enrichers, uuid),
+                    now,
+                )
             )
         elif isinstance(item, Envelope):
-            encoded.append(_encode_envelope(item, registry))
+            encoded.append(_encode_envelope(item, registry, enrichers))
         else:
             raise InvalidEnvelope(f"{item!r} is neither an Event nor an Envelope of one")
     return encoded
 
 
-def decode_all(raws: Sequence[RawEvent], registry: EventRegistry) -> list[Recorded[Event]]:
-    """Decode rows in bulk: each type is resolved once, and the frozen envelopes' slots are
-    filled in directly, which costs half of going through their ``__init__``."""
-    validators: dict[str, Callable[[str], Any]] = {}
+def decode_all(
+    raws: Sequence[RawEvent],
+    registry: EventRegistry,
+    record: type[Recorded[Event]] = Recorded,
+) -> list[Recorded[Event]]:
+    """Decode rows in bulk: each (type, schema version) is resolved once, and the frozen
+    records' slots are filled in directly, which costs half of going through ``__init__``."""
+    readers: dict[tuple[str, int], Reader] = {}
     new, set_slot = object.__new__, object.__setattr__
     decoded: list[Recorded[Event]] = []
     for raw in raws:
-        uuid, stream_id, version, position, type_name, data_json, context_json, created_at = raw
-        validate = validators.get(type_name)
-        if validate is None:
-            cls = registry.resolve(type_name, stream_id)
-            validate = validators[type_name] = cls.__pydantic_validator__.validate_json
+        uuid, stream_id, version, position, type_name, schema, data_json, context_json, at = raw
+        read = readers.get((type_name, schema))
+        if read is None:
+            read = readers[(type_name, schema)] = _reader(registry, raw)
         try:
-            event = validate(data_json)
+            event = read(data_json)
             context = (
                 EMPTY_CONTEXT
-                if context_json == _EMPTY_JSON
+                if context_json == NO_CONTEXT_JSON
                 else Context.model_validate_json(context_json)
             )
         except ValidationError as error:
             raise UndecodableEvent(
                 stream_id, version, position, type_name, _reason(error)
             ) from None
-        recorded: Recorded[Event] = new(Recorded)
+        except _UpcasterFailed as error:
+            raise UndecodableEvent(stream_id, version, position, type_name, str(error)) from None
+        recorded: Recorded[Event] = new(record)
         set_slot(recorded, "event", event)
         set_slot(recorded, "uuid", uuid)
-        set_slot(recorded, "created_at", created_at)
+        set_slot(recorded, "created_at", at)
         set_slot(recorded, "context", context)
         set_slot(recorded, "stream_id", stream_id)
         set_slot(recorded, "version", version)
@@ -77,13 +94,64 @@ def decode_all(raws: Sequence[RawEvent], registry: EventRegistry) -> list[Record
     return decoded
 
 
+class _UpcasterFailed(Exception):
+    """An upcaster raised on a stored payload; becomes UndecodableEvent naming the row."""
+
+
+def _reader(registry: EventRegistry, raw: RawEvent) -> Reader:
+    """Payload JSON to event for rows of ``raw``'s type and schema version: straight into
+    the class when the row is current, through the upcaster chain when it is older."""
+    cls = registry.resolve(raw.type, raw.stream_id)
+    stored, current = raw.schema_version, cls.__schema_version__
+    validate: Reader = cls.__pydantic_validator__.validate_json
+    if stored == current:
+        return validate
+
+    def refuse(reason: str) -> UnsupportedSchemaVersion:
+        return UnsupportedSchemaVersion(raw.stream_id, raw.version, raw.position, raw.type, reason)
+
+    if stored > current or stored < 1:
+        raise refuse(
+            f"it was written at schema version {stored} but {cls.__qualname__} is at version "
+            f"{current}; run the code that wrote it (or a newer one)"
+        )
+    try:
+        chain = registry.upcasters(raw.type, stored, current)
+    except KeyError as missing:
+        raise refuse(
+            f"it is at schema version {stored}, {cls.__qualname__} at {current}, and no "
+            f"upcaster from version {missing.args[0]} is registered"
+        ) from None
+
+    def upcast_and_validate(data_json: str) -> Event:
+        data = json.loads(data_json)
+        for from_version, upcast in enumerate(chain, start=stored):
+            try:
+                data = upcast(data)
+            except Exception as error:
+                raise _UpcasterFailed(
+                    f"the upcaster from schema version {from_version} raised "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+            if not isinstance(data, dict):
+                raise _UpcasterFailed(
+                    f"the upcaster from schema version {from_version} returned "
+                    f"{type(data).__name__}, not a dict"
+                )
+        return validate(json.dumps(data))
+
+    return upcast_and_validate
+
+
 def _reason(error: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
     )
 
 
-def _encode_envelope(envelope: Envelope[Event], registry: EventRegistry) -> NewEvent:
+def _encode_envelope(
+    envelope: Envelope[Event], registry: EventRegistry, enrichers: Sequence[Enricher]
+) -> NewEvent:
     event, uuid, created_at, context = (
         envelope.event,
         envelope.uuid,
@@ -104,14 +172,25 @@ def _encode_envelope(envelope: Envelope[Event], registry: EventRegistry) -> NewE
         raise InvalidEnvelope(
             f"created_at {created_at!r} of event {uuid} is out of range"
         ) from None
-    has_context = context is not EMPTY_CONTEXT and (context.model_fields_set or context.model_extra)
     return NewEvent(
         uuid,
         registry.name_of(type(event)),
+        type(event).__schema_version__,
         _payload_json(event, uuid),
-        _payload_json(context, uuid) if has_context else _EMPTY_JSON,
+        _context_json(event, context, enrichers, uuid),
         created_at,
     )
+
+
+def _context_json(event: Event, context: Context, enrichers: Sequence[Enricher], uuid: UUID) -> str:
+    if enrichers:
+        try:
+            context = enrich(context, event, enrichers)
+        except (TypeError, ValueError) as error:
+            raise InvalidEnvelope(f"an enricher gave event {uuid} a bad context: {error}") from None
+    if context is EMPTY_CONTEXT or not (context.model_fields_set or context.model_extra):
+        return NO_CONTEXT_JSON
+    return _payload_json(context, uuid)
 
 
 def _payload_json(model: BaseModel, uuid: UUID) -> str:

@@ -12,6 +12,9 @@ from event_sourcery.records import RawEvent
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
+NO_CONTEXT_JSON = "{}"
+"""The context of an event appended without one, and of every snapshot."""
+
 
 @dataclass(slots=True)
 class NewEvent:
@@ -19,13 +22,15 @@ class NewEvent:
 
     uuid: UUID
     type: str
+    schema_version: int
     data_json: str
     context_json: str
     created_at: datetime
 
 
 class Storage(Protocol):
-    """Stream storage: atomic appends under an expected version, ordered loads, deletes."""
+    """Stream storage: atomic appends under an expected version, ordered loads, deletes,
+    and snapshots kept as a history beside the events."""
 
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
@@ -42,7 +47,27 @@ class Storage(Protocol):
         ...
 
     def delete(self, stream_id: StreamId) -> None:
-        """Remove the stream and its events; a missing stream is a no-op."""
+        """Remove the stream, its events and its snapshots; a missing stream is a no-op."""
+        ...
+
+    def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
+        """Keep ``snapshot`` as the stream's state after ``version`` (earlier snapshots stay).
+
+        Raises InvalidSnapshot when the stream has no event at ``version``.
+        """
+        ...
+
+    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+        """Every snapshot of the stream by version, then saving order; ``position`` is that
+        of the stream's event at the snapshot's version."""
+        ...
+
+    def load_from_snapshot(
+        self, stream_id: StreamId, start: int | None, stop: int | None
+    ) -> tuple[RawEvent | None, list[RawEvent]]:
+        """The snapshot with the highest version in ``start <= version < stop`` (of two at
+        one version, the later saved) and the events after it up to ``stop``; with no such
+        snapshot, None and what ``load`` returns. Both come from one read."""
         ...
 
     def close(self) -> None:

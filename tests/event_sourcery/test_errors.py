@@ -26,6 +26,13 @@ SAMPLES: list[errors.EventStoreError] = [
     errors.UnsupportedURL("mysql://x", "'mysql' is not a supported database"),
     errors.StoreUnavailable("postgresql://x", "connection refused"),
     errors.StoreBusy(STREAM, "database is locked"),
+    errors.UnsupportedSchemaVersion(STREAM, 4, 17, "OrderPlaced", "written at version 3"),
+    errors.InvalidSnapshot(STREAM, 9, "the stream is at version 4"),
+    errors.StateNotFound(STREAM, "version 9", "it is at version 4"),
+    errors.InvalidUpcaster("OrderPlaced", "version 1 already has an upcaster"),
+    errors.UnhandledEvent(int, str),
+    errors.ReadOnlyAggregate(int, "as of version 3"),
+    errors.SnapshotsUnsupported(int),
 ]
 
 
@@ -35,7 +42,7 @@ def test_every_error_class_has_a_sample() -> None:
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.EventStoreError)
     }
-    abstract = {errors.EventStoreError, errors.EventTypeError}
+    abstract = {errors.EventStoreError, errors.EventTypeError, errors.AggregateError}
     assert {type(error) for error in SAMPLES} == defined - abstract
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.sql import ClauseElement
 
 from event_sourcery.storage.sql import dialects
 from event_sourcery.storage.sql.driver import DriverStatement
-from event_sourcery.storage.sql.tables import events, streams
+from event_sourcery.storage.sql.tables import events, snapshots, streams
 
-_s, _e = streams.c, events.c
+_s, _e, _sn = streams.c, events.c, snapshots.c
 _this_stream = (_s.uuid == bindparam("p_uuid"), _s.category == bindparam("p_category"))
 
 
@@ -55,9 +55,36 @@ class Statements:
     """Lock the stream row for a delete; returns its id (p_id of the next two)."""
     delete_events: DriverStatement
     delete_stream: DriverStatement
+    event_at: DriverStatement
+    """The stream's event at version p_version: (stream row id, position)."""
+    insert_snapshot: DriverStatement
+    snapshots: DriverStatement
+    """The stream's snapshots by version, then saving order."""
+    latest_snapshot: DriverStatement
+    """The stream's last snapshot with p_first <= version <= p_last."""
+    delete_snapshots: DriverStatement
 
 
-EVENT_COLUMNS = ("uuid", "stream_id", "version", "type", "data", "context", "created_at")
+EVENT_COLUMNS = (
+    "uuid",
+    "stream_id",
+    "version",
+    "type",
+    "schema_version",
+    "data",
+    "context",
+    "created_at",
+)
+SNAPSHOT_COLUMNS = (
+    "uuid",
+    "stream_id",
+    "version",
+    "position",
+    "type",
+    "schema_version",
+    "data",
+    "created_at",
+)
 _compiled: dict[tuple[type[Dialect], str], Statements] = {}
 
 
@@ -87,11 +114,33 @@ def _compile(dialect: Dialect) -> Statements:
     key = [_s.uuid, _s.category]
     load = (
         select(
-            _e.position, _e.uuid, _e.version, _e.type, _e.data, _e.context, _e.created_at, _s.name
+            _e.position,
+            _e.uuid,
+            _e.version,
+            _e.type,
+            _e.schema_version,
+            _e.data,
+            _e.context,
+            _e.created_at,
+            _s.name,
         )
         .join_from(events, streams, _e.stream_id == _s.id)
         .where(*_this_stream)
         .order_by(_e.version, _e.position)
+    )
+    stored_snapshots = (
+        select(
+            _sn.position,
+            _sn.uuid,
+            _sn.version,
+            _sn.type,
+            _sn.schema_version,
+            _sn.data,
+            _sn.created_at,
+            _s.name,
+        )
+        .join_from(snapshots, streams, _sn.stream_id == _s.id)
+        .where(*_this_stream)
     )
     from_ = _e.version >= bindparam("p_start")
     until = _e.version < bindparam("p_stop")
@@ -151,4 +200,20 @@ def _compile(dialect: Dialect) -> Statements:
         ),
         delete_events=compiled(delete(events).where(_e.stream_id == bindparam("p_id"))),
         delete_stream=compiled(delete(streams).where(_s.id == bindparam("p_id"))),
+        event_at=compiled(
+            select(_e.stream_id, _e.position)
+            .join_from(events, streams, _e.stream_id == _s.id)
+            .where(*_this_stream, _e.version == bindparam("p_version"))
+        ),
+        insert_snapshot=compiled(snapshots.insert().inline(), SNAPSHOT_COLUMNS),
+        snapshots=compiled(stored_snapshots.order_by(_sn.version, _sn.id)),
+        latest_snapshot=compiled(
+            stored_snapshots.where(
+                _sn.version >= bindparam("p_first"), _sn.version <= bindparam("p_last")
+            )
+            .order_by(_sn.version.desc(), _sn.id.desc())
+            .limit(literal_column("1"))
+            .offset(literal_column("0"))
+        ),
+        delete_snapshots=compiled(delete(snapshots).where(_sn.stream_id == bindparam("p_id"))),
     )

@@ -16,17 +16,18 @@ from event_sourcery.errors import (
     DuplicateEventId,
     EventStoreError,
     InvalidEnvelope,
+    InvalidSnapshot,
     StoreBusy,
     StreamNameConflict,
     VersioningMismatch,
 )
 from event_sourcery.records import RawEvent
-from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
 from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.statements import Statements, statements_for
 from event_sourcery.storage.sql.transactions import Transactions
 from event_sourcery.streams import StreamId
-from event_sourcery.versioning import ExpectedVersion
+from event_sourcery.versioning import MAX_VERSION, ExpectedVersion
 
 
 class _Refused(Exception):
@@ -68,24 +69,77 @@ class SqlStorage:
             raise StoreBusy(stream_id, _first_line(error)) from None
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
+        with self.transactions.read() as conn:
+            return self._load(conn, stream_id, start, stop)
+
+    def _load(
+        self, conn: DBAPIConnection, stream_id: StreamId, start: int | None, stop: int | None
+    ) -> list[RawEvent]:
         sql, codec = self._kit.sql, self._kit.codec
         params = {**self._stream_params(stream_id), "p_start": start, "p_stop": stop}
         if start is None:
             query = sql.load if stop is None else sql.load_until
         else:
             query = sql.load_from if stop is None else sql.load_range
-        with self.transactions.read() as conn:
-            rows = query.run(conn, params)
+        rows = query.run(conn, params)
         if not rows:
             return []
-        stored_id = StreamId(stream_id.uuid, name=rows[0][7], category=stream_id.category)
+        stored_id = StreamId(stream_id.uuid, name=rows[0][-1], category=stream_id.category)
         uuid_out, time_out = codec.uuid_out, codec.time_out
         return [
             RawEvent(
-                uuid_out(uuid), stored_id, version, position, type_, data, context, time_out(at)
+                uuid_out(uuid),
+                stored_id,
+                version,
+                position,
+                type_,
+                schema,
+                data,
+                context,
+                time_out(at),
             )
-            for position, uuid, version, type_, data, context, at, _ in rows
+            for position, uuid, version, type_, schema, data, context, at, _ in rows
         ]
+
+    def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
+        sql, codec = self._kit.sql, self._kit.codec
+        with self.transactions.write() as conn:
+            found = sql.event_at.run(conn, {**self._stream_params(stream_id), "p_version": version})
+            if not found:
+                raise InvalidSnapshot(stream_id, version, self._why_no_event(conn, stream_id))
+            [(stream_pk, position)] = found
+            row = (
+                codec.uuid_in(snapshot.uuid),
+                stream_pk,
+                version,
+                position,
+                snapshot.type,
+                snapshot.schema_version,
+                snapshot.data_json,
+                codec.time_in(snapshot.created_at),
+            )
+            sql.insert_snapshot.run_rows(conn, [row])
+
+    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+        with self.transactions.read() as conn:
+            rows = self._kit.sql.snapshots.run(conn, self._stream_params(stream_id))
+        return self._snapshot_rows(stream_id, rows)
+
+    def load_from_snapshot(
+        self, stream_id: StreamId, start: int | None, stop: int | None
+    ) -> tuple[RawEvent | None, list[RawEvent]]:
+        params = {
+            **self._stream_params(stream_id),
+            "p_first": start or 0,
+            "p_last": MAX_VERSION if stop is None else stop - 1,
+        }
+        with self.transactions.read() as conn:
+            rows = self._kit.sql.latest_snapshot.run(conn, params)
+            if not rows:
+                return None, self._load(conn, stream_id, start, stop)
+            [snapshot] = self._snapshot_rows(stream_id, rows)
+            assert snapshot.version is not None
+            return snapshot, self._load(conn, stream_id, snapshot.version + 1, stop)
 
     def delete(self, stream_id: StreamId) -> None:
         sql = self._kit.sql
@@ -94,6 +148,7 @@ class SqlStorage:
             # the delete or finds the stream gone (never half-deleted).
             locked = sql.lock_stream.run(conn, self._stream_params(stream_id))
             if locked:
+                sql.delete_snapshots.run(conn, {"p_id": locked[0][0]})
                 sql.delete_events.run(conn, {"p_id": locked[0][0]})
                 sql.delete_stream.run(conn, {"p_id": locked[0][0]})
 
@@ -146,6 +201,7 @@ class SqlStorage:
                 stream_pk,
                 version,
                 new.type,
+                new.schema_version,
                 new.data_json,
                 new.context_json,
                 stored_time[new.created_at],
@@ -200,6 +256,36 @@ class SqlStorage:
         if (version is None) == expected.versioned:
             return VersioningMismatch(stream_id, version is not None)
         return ConcurrentStreamWriteError(stream_id, expected.exact or 0, version)
+
+    def _why_no_event(self, conn: DBAPIConnection, stream_id: StreamId) -> str:
+        params = {**self._stream_params(stream_id), "p_name": None}
+        rows = self._kit.sql.explain.run(conn, params)
+        if not rows:
+            return "the stream does not exist"
+        version = rows[0][2]
+        if version is None:
+            return "the stream is versionless"
+        return f"the stream is at version {version}"
+
+    def _snapshot_rows(self, stream_id: StreamId, rows: list[Any]) -> list[RawEvent]:
+        if not rows:
+            return []
+        stored_id = StreamId(stream_id.uuid, name=rows[0][-1], category=stream_id.category)
+        uuid_out, time_out = self._kit.codec.uuid_out, self._kit.codec.time_out
+        return [
+            RawEvent(
+                uuid_out(uuid),
+                stored_id,
+                version,
+                position,
+                type_,
+                schema,
+                data,
+                NO_CONTEXT_JSON,
+                time_out(at),
+            )
+            for position, uuid, version, type_, schema, data, at, _ in rows
+        ]
 
     def _stream_params(self, stream_id: StreamId) -> dict[str, Any]:
         return {

@@ -44,6 +44,7 @@ events = Table(
     Column("stream_id", _Id, ForeignKey(streams.c.id), nullable=False),
     Column("version", BigInteger, nullable=True),
     Column("type", String(255), nullable=False),
+    Column("schema_version", Integer, nullable=False, server_default="1"),
     Column("data", JsonDocument(), nullable=False),
     Column("context", JsonDocument(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -52,4 +53,21 @@ events = Table(
     Index("ix_event_sourcery_events_created_at", "created_at"),
     # Positions never come back after a delete (SQLite would reuse the highest rowid).
     sqlite_autoincrement=True,
+)
+
+snapshots = Table(
+    "event_sourcery_snapshots",
+    metadata,
+    # Saving order: of two snapshots at one version, the later one wins.
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("uuid", Uuid(), nullable=False, unique=True),
+    Column("stream_id", _Id, ForeignKey(streams.c.id), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    # The position of the stream's event at ``version``: how far the snapshot sees.
+    Column("position", BigInteger, nullable=False),
+    Column("type", String(255), nullable=False),
+    Column("schema_version", Integer, nullable=False, server_default="1"),
+    Column("data", JsonDocument(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_event_sourcery_snapshots_stream_version", "stream_id", "version"),
 )
