@@ -67,3 +67,52 @@ class Renamed(Event):
 
     __event_name__: ClassVar[str] = "contract.Renamed"
     new_owner: str
+
+
+class TurnedOn(Event):
+    __event_name__: ClassVar[str] = "contract.TurnedOn"
+
+
+class TurnedOff(Event):
+    __event_name__: ClassVar[str] = "contract.TurnedOff"
+
+
+class AccountSnapshot(Event):
+    """An Account's state, as its snapshots store it."""
+
+    __event_name__: ClassVar[str] = "contract.AccountSnapshot"
+    balance: int
+    deposits: int
+
+
+class AccountSnapshotV0(Event):
+    """The shape AccountSnapshot had before: a reader whose class drifted stores this."""
+
+    __event_name__: ClassVar[str] = "contract.AccountSnapshotV0"
+    total: str
+
+
+class SubscribedV1(Event):
+    """``contract.Subscribed`` as first written: a plan name."""
+
+    __event_name__: ClassVar[str] = "contract.SubscribedV1"
+    plan: str
+
+
+class SubscribedV2(Event):
+    """Version 2 split the plan into a name and a billing period."""
+
+    __event_name__: ClassVar[str] = "contract.SubscribedV2"
+    __schema_version__: ClassVar[int] = 2
+    plan: str
+    period: str
+
+
+class Subscribed(Event):
+    """Version 3, the current one: the price moved into the event, in cents."""
+
+    __event_name__: ClassVar[str] = "contract.Subscribed"
+    __schema_version__: ClassVar[int] = 3
+    plan: str
+    period: str
+    price_cents: int

@@ -1,10 +1,15 @@
 """The event store contract: every backend must pass every test here, unchanged."""
 
+from event_sourcery.testing.contract.aggregates import AggregateContract
+from event_sourcery.testing.contract.context import ContextContract
 from event_sourcery.testing.contract.loading import LoadContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
+from event_sourcery.testing.contract.snapshots import SnapshotContract
 from event_sourcery.testing.contract.streams import StreamContract
+from event_sourcery.testing.contract.time_travel import TimeTravelContract
 from event_sourcery.testing.contract.transactions import CallerTransactionContract
+from event_sourcery.testing.contract.upcasting import UpcastingContract
 from event_sourcery.testing.contract.versions import VersionContract
 
 
@@ -15,6 +20,11 @@ class EventStoreContract(
     LoadContract,
     CallerTransactionContract,
     RaceContract,
+    SnapshotContract,
+    AggregateContract,
+    TimeTravelContract,
+    UpcastingContract,
+    ContextContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
@@ -9,12 +10,20 @@ import pytest
 
 from event_sourcery.event_store import EventStore
 from event_sourcery.streams import StreamId
-from event_sourcery.testing.backend import Backend
+from event_sourcery.testing.backend import Backend, CallerTransaction
 from event_sourcery.testing.events import Deposited
 
 
 def versions(store: EventStore, stream: UUID | StreamId, **kwargs: Any) -> list[int | None]:
     return [e.version for e in store.load_stream(stream, **kwargs)]
+
+
+def caller_transaction(backend: Backend) -> AbstractContextManager[CallerTransaction]:
+    """A fresh caller-owned transaction of ``backend``; skips the test where there is none."""
+    transaction = backend.caller_transaction()
+    if transaction is None:
+        pytest.skip(f"{backend.name} has no caller-owned transactions")
+    return transaction
 
 
 def deposits(*amounts: int) -> list[Deposited]:

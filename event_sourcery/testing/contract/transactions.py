@@ -18,7 +18,7 @@ from event_sourcery.event_store import EventStore
 from event_sourcery.records import Envelope
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.backend import Backend, CallerTransaction
-from event_sourcery.testing.contract.base import BaseContract, versions
+from event_sourcery.testing.contract.base import BaseContract, caller_transaction, versions
 from event_sourcery.testing.events import Deposited
 from event_sourcery.versioning import ANY
 
@@ -27,10 +27,7 @@ class CallerTransactionContract(BaseContract):
     @pytest.fixture
     def transaction(self, backend: Backend) -> AbstractContextManager[CallerTransaction]:
         """The backend's caller-owned transaction; the test is skipped where there is none."""
-        transaction = backend.caller_transaction()
-        if transaction is None:
-            pytest.skip(f"{backend.name} has no caller-owned transactions")
-        return transaction
+        return caller_transaction(backend)
 
     def test_rolling_back_the_callers_transaction_discards_the_append(
         self, backend: Backend, transaction: AbstractContextManager[CallerTransaction]

@@ -1,0 +1,47 @@
+"""A storage wrapper that counts the event rows each load reads: proves what a load skips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from event_sourcery.records import RawEvent
+from event_sourcery.storage.protocol import NewEvent, Storage
+from event_sourcery.streams import StreamId
+from event_sourcery.versioning import ExpectedVersion
+
+
+class CountingStorage:
+    """Passes every call to ``inner``; ``rows_read`` adds up the event rows loads returned."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.rows_read = 0
+
+    def append(
+        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
+    ) -> None:
+        self.inner.append(stream_id, expected, events)
+
+    def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
+        rows = self.inner.load(stream_id, start, stop)
+        self.rows_read += len(rows)
+        return rows
+
+    def load_from_snapshot(
+        self, stream_id: StreamId, start: int | None, stop: int | None
+    ) -> tuple[RawEvent | None, list[RawEvent]]:
+        snapshot, rows = self.inner.load_from_snapshot(stream_id, start, stop)
+        self.rows_read += len(rows)
+        return snapshot, rows
+
+    def delete(self, stream_id: StreamId) -> None:
+        self.inner.delete(stream_id)
+
+    def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
+        self.inner.save_snapshot(stream_id, version, snapshot)
+
+    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+        return self.inner.snapshots(stream_id)
+
+    def close(self) -> None:
+        self.inner.close()
