@@ -39,7 +39,12 @@ def _run(code: str, cwd: Path) -> str:
 
 
 def test_every_python_block_is_covered_by_a_test() -> None:
-    markers = ("from event_sourcery import configure_models", "AccountOpened", "MyBackendHarness")
+    markers = (
+        "from event_sourcery import configure_models",
+        "AccountOpened",
+        "class Account(Aggregate)",
+        "MyBackendHarness",
+    )
     assert len(_python_blocks()) == len(markers)
     for marker in markers:
         _block(marker)
@@ -76,6 +81,14 @@ def test_the_tour_runs_and_prints_what_it_promises(tmp_path: Path) -> None:
     assert output[0] == "2 3"
     assert [line.split()[0] for line in output[1:4]] == ["2", "3", "4"]
     assert output[-1] == "bank.MoneyDeposited {'amount': 7} ops@example.com"
+
+
+def test_the_event_sourcing_example_runs_and_prints_what_it_promises(tmp_path: Path) -> None:
+    output = _run(_block("class Account(Aggregate)"), tmp_path).splitlines()
+    assert output[:4] == ["account 0 2", "[100, 200]", "70", "19970"]
+    assert output[4].startswith("stream account/")
+    assert "first event was recorded at" in output[4]
+    assert output[5] == "True True"
 
 
 def test_the_backend_example_runs_the_contract_suite(tmp_path: Path) -> None:
