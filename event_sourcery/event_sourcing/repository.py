@@ -70,8 +70,9 @@ class Repository(Generic[A]):
         at: datetime | None = None,
     ) -> A:
         """A new aggregate as it was after ``version`` or at the moment ``at`` (or now),
-        read-only. Raises ``StateNotFound`` for a version past the end or a moment before
-        the first event."""
+        read-only. ``at`` applies the stream's events up to the first one recorded after
+        it. Raises ``StateNotFound`` for a version past the end or a moment before the
+        first event."""
         instance = aggregate()
         stream = stream_of(stream_id, type(instance))
         if version is not None and at is not None:

@@ -104,6 +104,10 @@ class SqlStorage:
     def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
         sql, codec = self._kit.sql, self._kit.codec
         with self.transactions.write() as conn:
+            # Lock the stream row as an append does, so that a delete in flight either
+            # finishes first (and the stream is gone) or waits for the snapshot.
+            if not sql.lock_stream.run(conn, self._stream_params(stream_id)):
+                raise InvalidSnapshot(stream_id, version, "the stream does not exist")
             found = sql.event_at.run(conn, {**self._stream_params(stream_id), "p_version": version})
             if not found:
                 raise InvalidSnapshot(stream_id, version, self._why_no_event(conn, stream_id))
