@@ -136,6 +136,7 @@ def _compile(dialect: Dialect) -> Statements:
             _sn.type,
             _sn.schema_version,
             _sn.data,
+            literal_column("'{}'").label("context"),  # snapshots carry no context
             _sn.created_at,
             _s.name,
         )

@@ -22,7 +22,7 @@ from event_sourcery.errors import (
     VersioningMismatch,
 )
 from event_sourcery.records import RawEvent
-from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
+from event_sourcery.storage.protocol import NewEvent
 from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.statements import Statements, statements_for
 from event_sourcery.storage.sql.transactions import Transactions
@@ -75,31 +75,13 @@ class SqlStorage:
     def _load(
         self, conn: DBAPIConnection, stream_id: StreamId, start: int | None, stop: int | None
     ) -> list[RawEvent]:
-        sql, codec = self._kit.sql, self._kit.codec
+        sql = self._kit.sql
         params = {**self._stream_params(stream_id), "p_start": start, "p_stop": stop}
         if start is None:
             query = sql.load if stop is None else sql.load_until
         else:
             query = sql.load_from if stop is None else sql.load_range
-        rows = query.run(conn, params)
-        if not rows:
-            return []
-        stored_id = StreamId(stream_id.uuid, name=rows[0][-1], category=stream_id.category)
-        uuid_out, time_out = codec.uuid_out, codec.time_out
-        return [
-            RawEvent(
-                uuid_out(uuid),
-                stored_id,
-                version,
-                position,
-                type_,
-                schema,
-                data,
-                context,
-                time_out(at),
-            )
-            for position, uuid, version, type_, schema, data, context, at, _ in rows
-        ]
+        return self._raw_events(stream_id, query.run(conn, params))
 
     def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
         sql, codec = self._kit.sql, self._kit.codec
@@ -127,7 +109,7 @@ class SqlStorage:
     def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
         with self.transactions.read() as conn:
             rows = self._kit.sql.snapshots.run(conn, self._stream_params(stream_id))
-        return self._snapshot_rows(stream_id, rows)
+        return self._raw_events(stream_id, rows)
 
     def load_from_snapshot(
         self, stream_id: StreamId, start: int | None, stop: int | None
@@ -141,7 +123,7 @@ class SqlStorage:
             rows = self._kit.sql.latest_snapshot.run(conn, params)
             if not rows:
                 return None, self._load(conn, stream_id, start, stop)
-            [snapshot] = self._snapshot_rows(stream_id, rows)
+            [snapshot] = self._raw_events(stream_id, rows)
             assert snapshot.version is not None
             return snapshot, self._load(conn, stream_id, snapshot.version + 1, stop)
 
@@ -271,7 +253,8 @@ class SqlStorage:
             return "the stream is versionless"
         return f"the stream is at version {version}"
 
-    def _snapshot_rows(self, stream_id: StreamId, rows: list[Any]) -> list[RawEvent]:
+    def _raw_events(self, stream_id: StreamId, rows: list[Any]) -> list[RawEvent]:
+        """Rows of the load and snapshot queries (same columns) as RawEvents."""
         if not rows:
             return []
         stored_id = StreamId(stream_id.uuid, name=rows[0][-1], category=stream_id.category)
@@ -285,10 +268,10 @@ class SqlStorage:
                 type_,
                 schema,
                 data,
-                NO_CONTEXT_JSON,
+                context,
                 time_out(at),
             )
-            for position, uuid, version, type_, schema, data, at, _ in rows
+            for position, uuid, version, type_, schema, data, context, at, _ in rows
         ]
 
     def _stream_params(self, stream_id: StreamId) -> dict[str, Any]:
