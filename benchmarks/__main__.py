@@ -1,9 +1,12 @@
-"""``python -m benchmarks``: events/s of ours, two peer libraries and raw drivers.
+"""``python -m benchmarks``: events/s and rebuilds/s of ours, two peer libraries and
+raw drivers.
 
-Options: ``--only sqlite|postgres`` (one backend), ``--repeat N`` (best of N,
-default 3), ``--skip-peers`` (only ours and raw; no venvs are created). The
-PostgreSQL URL comes from ``EVENT_SOURCERY_POSTGRES_URL``; when the server cannot
-be reached, a line says so and the PostgreSQL rows are left out.
+Options: ``--only NAME`` with a backend (``sqlite``, ``postgres``) or a workload
+(``single``, ``batch``, ``load``, ``rebuild``, ``rebuild-snap``), repeatable: only
+those rows (``--only sqlite --only rebuild --only rebuild-snap``); ``--repeat N``
+(best of N, default 3); ``--skip-peers`` (only ours and raw; no venvs are created).
+The PostgreSQL URL comes from ``EVENT_SOURCERY_POSTGRES_URL``; when the server
+cannot be reached, a line says so and the PostgreSQL rows are left out.
 """
 
 from __future__ import annotations
@@ -19,16 +22,22 @@ from benchmarks.report import machine_lines, table, versions_line
 from benchmarks.suite import run_all
 from benchmarks.targets import display_url, postgres_server
 from benchmarks.venvs import peer_python
+from benchmarks.workloads import WORKLOADS
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
-WORKLOADS = ("single", "batch", "load")
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line described in the module docstring."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--only", choices=BACKENDS, help="run one backend only")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=BACKENDS + WORKLOADS,
+        default=[],
+        help="only this backend or workload (repeat the option to add more)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
     parser.add_argument("--skip-peers", action="store_true", help="only ours and raw")
     arguments = parser.parse_args(argv)
@@ -45,18 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     pythons: dict[str, Path] = {
         i.key: peer_python(i) if i.is_peer else repo_python() for i in chosen
     }
-    backends = [arguments.only] if arguments.only else list(BACKENDS)
+    backends = [b for b in BACKENDS if b in arguments.only] or list(BACKENDS)
+    workloads = [w for w in WORKLOADS if w in arguments.only] or list(WORKLOADS)
     postgres_url = os.environ.get("EVENT_SOURCERY_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     server = _postgres(postgres_url) if "postgres" in backends else None
     if server is None and "postgres" in backends:
         backends.remove("postgres")
-    rows = [(backend, workload) for backend in backends for workload in WORKLOADS]
+    rows = [(backend, workload) for backend in backends for workload in workloads]
     cells = run_all(rows, chosen, pythons, postgres_url, arguments.repeat)
     print("\n".join(machine_lines(server)))
     print("versions:")
     print("\n".join(versions_line(i, pythons[i.key]) for i in chosen))
-    print(f"best of {arguments.repeat} run(s); ratios are ours ev/s / other ev/s\n")
+    print(
+        f"best of {arguments.repeat} run(s); rates per second in the row's unit; "
+        "ratios are ours / other (above 1.00x ours is faster)\n"
+    )
     print(table(rows, chosen, cells))
+    if any(cell.missing for cell in cells.values()):
+        print("n/a: no counterpart in that implementation (see benchmarks/README.md)")
     failures = [(key, cell.error) for key, cell in cells.items() if cell.error is not None]
     for (backend, workload, key), error in failures:
         print(f"error: {key} on {backend}/{workload}: {error}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks.workloads import REBUILDS
+
 RUNNERS = Path(__file__).resolve().parent / "runners"
 
 
@@ -20,9 +22,10 @@ RUNNERS = Path(__file__).resolve().parent / "runners"
 class Implementation:
     """One column group of the table: a runner script and where it runs.
 
-    ``key`` names the ratio column (``ours/pes``), ``label`` the ev/s column,
-    ``requirements`` a peer's pip pins (empty: runs in the repo venv) and ``shows``
-    the distributions whose versions the header reports.
+    ``key`` names the ratio column (``ours/pes``), ``label`` the rate column,
+    ``requirements`` a peer's pip pins (empty: runs in the repo venv), ``shows``
+    the distributions whose versions the header reports, and ``lacks`` the workloads
+    it has no counterpart for (shown as n/a, never run).
     """
 
     key: str
@@ -30,6 +33,7 @@ class Implementation:
     runner: str
     requirements: tuple[str, ...] = ()
     shows: tuple[str, ...] = ("sqlalchemy", "pydantic", "psycopg")
+    lacks: tuple[str, ...] = ()
 
     @property
     def is_peer(self) -> bool:
@@ -48,7 +52,11 @@ def _same_as_ours(distribution: str) -> str:
 
 
 def implementations() -> list[Implementation]:
-    """Ours first (every ratio divides by it), then the peers, then the raw floor."""
+    """Ours first (every ratio divides by it), then the peers, then the raw floor.
+
+    No rebuilds for python-event-sourcery 0.6.1 (its ``Repository`` only has the
+    ``aggregate()`` unit of work, no read-only load and no snapshot policy) nor for
+    raw (no aggregates)."""
     psycopg = _same_as_ours("psycopg")
     return [
         Implementation(
@@ -75,8 +83,9 @@ def implementations() -> list[Implementation]:
                 psycopg.replace("==", "[binary]=="),
             ),
             ("python-event-sourcery", "sqlalchemy", "pydantic", "psycopg"),
+            lacks=REBUILDS,
         ),
-        Implementation("raw", "raw", "raw.py", shows=("pydantic", "psycopg")),
+        Implementation("raw", "raw", "raw.py", shows=("pydantic", "psycopg"), lacks=REBUILDS),
     ]
 
 

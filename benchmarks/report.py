@@ -1,7 +1,9 @@
-"""What the benchmark prints: the machine header and the events-per-second table.
+"""What the benchmark prints: the machine header and the table of rates.
 
-Ratios are ``ours / other`` in events per second, so above 1.00x means ours is
-faster, and ``ours/raw`` says how much of the raw driver's speed ours keeps.
+Each row's rate is per second in the row's unit: events (``ev/s``) for the append
+and load workloads, whole aggregate rebuilds (``rebuilds/s``) for the rebuild ones.
+Ratios are ``ours / other`` in that unit, so above 1.00x means ours is faster, and
+``ours/raw`` says how much of the raw driver's speed ours keeps.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.implementations import Implementation
+from benchmarks.workloads import unit
 
 
 @dataclass(frozen=True)
 class Cell:
-    """The best result of one implementation on one row, or why there is none."""
+    """The best result of one implementation on one row (per second, in the row's
+    unit), why there is none, or ``missing``: the implementation has no counterpart."""
 
-    events_per_second: float | None = None
+    rate: float | None = None
     error: str | None = None
+    missing: bool = False
 
 
 def machine_lines(postgres: str | None) -> list[str]:
@@ -57,15 +62,16 @@ def table(
     implementations: Sequence[Implementation],
     cells: Mapping[tuple[str, str, str], Cell],
 ) -> str:
-    """One line per (backend, workload): ours, then each other's ev/s and ours/other."""
+    """One line per (backend, workload): its unit, ours, then each other's rate and
+    ours/other."""
     ours, *others = implementations
-    header = ["backend", "workload", f"{ours.label} ev/s"]
+    header = ["backend", "workload", "unit", ours.label]
     for other in others:
-        header += [f"{other.label} ev/s", f"{ours.key}/{other.key}"]
+        header += [other.label, f"{ours.key}/{other.key}"]
     lines = [header]
     for backend, workload in rows:
         mine = cells[backend, workload, ours.key]
-        line = [backend, workload, _rate(mine)]
+        line = [backend, workload, unit(workload), _rate(mine)]
         for other in others:
             theirs = cells[backend, workload, other.key]
             line += [_rate(theirs), _ratio(mine, theirs)]
@@ -76,19 +82,26 @@ def table(
     return "\n".join(rendered)
 
 
+def format_rate(rate: float) -> str:
+    """Whole numbers from 100 up, one decimal below (slow rebuilds run at a few per second)."""
+    return f"{rate:,.0f}" if rate >= 100 else f"{rate:.1f}"
+
+
 def _rate(cell: Cell) -> str:
-    return "error" if cell.events_per_second is None else f"{cell.events_per_second:,.0f}"
+    if cell.missing:
+        return "n/a"
+    return "error" if cell.rate is None else format_rate(cell.rate)
 
 
 def _ratio(mine: Cell, theirs: Cell) -> str:
-    if mine.events_per_second is None or theirs.events_per_second is None:
+    if mine.rate is None or theirs.rate is None:
         return "-"
-    return f"{mine.events_per_second / theirs.events_per_second:.2f}x"
+    return f"{mine.rate / theirs.rate:.2f}x"
 
 
 def _render(line: Sequence[str], widths: Sequence[int]) -> str:
     """Text columns left-aligned, numbers right-aligned."""
     return " | ".join(
-        cell.ljust(width) if index < 2 else cell.rjust(width)
+        cell.ljust(width) if index < 3 else cell.rjust(width)
         for index, (cell, width) in enumerate(zip(line, widths, strict=True))
     )

@@ -4,7 +4,7 @@ Each measurement is a fresh subprocess against a fresh database (see
 ``targets``), so imports, caches and table sizes never carry over between
 implementations. Repeats are interleaved (all rows, then all rows again) so slow
 phases of a noisy machine spread over every implementation; the best of the
-repeats is kept.
+repeats is kept. A workload an implementation ``lacks`` is not run: its cell is n/a.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.implementations import Implementation
-from benchmarks.report import Cell
+from benchmarks.report import Cell, format_rate
 from benchmarks.targets import fresh_target
+from benchmarks.workloads import counted, unit
 
 RUN_TIMEOUT_SECONDS = 600
 
@@ -30,7 +31,8 @@ class RunFailed(Exception):
 def run_once(
     python: Path, implementation: Implementation, backend: str, workload: str, postgres_url: str
 ) -> float:
-    """One runner invocation on a fresh database; its events per second."""
+    """One runner invocation on a fresh database; its rate (events or rebuilds per
+    second, whichever the workload's unit is)."""
     with fresh_target(backend, postgres_url, f"{implementation.key}_{workload}") as target:
         command = [
             str(python),
@@ -58,9 +60,12 @@ def run_once(
         raise RunFailed(tail[0])
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        return float(result["events"]) / float(result["seconds"])
+        rate, what = float(result["count"]) / float(result["seconds"]), result["unit"]
     except (IndexError, KeyError, ValueError, ZeroDivisionError) as error:
         raise RunFailed(f"no result line in output: {done.stdout[-200:]!r}") from error
+    if what != counted(workload):
+        raise RunFailed(f"the runner counted {what}, not {counted(workload)}")
+    return rate
 
 
 def run_all(
@@ -70,12 +75,15 @@ def run_all(
     postgres_url: str,
     repeat: int,
 ) -> dict[tuple[str, str, str], Cell]:
-    """The best events/s of ``repeat`` runs for every row and implementation."""
+    """The best rate of ``repeat`` runs for every row and implementation."""
     best: dict[tuple[str, str, str], Cell] = {}
     for round_number in range(1, repeat + 1):
         for backend, workload in rows:
             for implementation in implementations:
                 key = (backend, workload, implementation.key)
+                if workload in implementation.lacks:
+                    best[key] = Cell(missing=True)
+                    continue
                 python = pythons[implementation.key]
                 try:
                     rate = run_once(python, implementation, backend, workload, postgres_url)
@@ -83,15 +91,15 @@ def run_all(
                     _progress(round_number, key, f"FAILED: {error}")
                     best.setdefault(key, Cell(error=str(error)))
                     continue
-                _progress(round_number, key, f"{rate:,.0f} ev/s")
+                _progress(round_number, key, f"{format_rate(rate)} {unit(workload)}")
                 previous = best.get(key)
-                if previous is None or (previous.events_per_second or 0.0) < rate:
-                    best[key] = Cell(events_per_second=rate)
+                if previous is None or (previous.rate or 0.0) < rate:
+                    best[key] = Cell(rate=rate)
     return best
 
 
 def _progress(round_number: int, key: tuple[str, str, str], outcome: str) -> None:
     """One line per measurement on stderr, so a long run shows it is alive."""
     backend, workload, implementation = key
-    line = f"  [{round_number}] {backend:8} {workload:6} {implementation:13} {outcome}"
+    line = f"  [{round_number}] {backend:8} {workload:12} {implementation:13} {outcome}"
     print(line, file=sys.stderr)

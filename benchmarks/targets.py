@@ -73,7 +73,8 @@ def fresh_target(backend: str, postgres_url: str, label: str) -> Iterator[Target
         with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as directory:
             yield Target(f"sqlite:///{directory}/events.db")
         return
-    schema = f"bench_{label}_{secrets.token_hex(4)}"
+    # Identifier characters only: eventsourcing names types after the schema, unquoted.
+    schema = f"bench_{label.replace('-', '_')}_{secrets.token_hex(4)}"
     with _pg_connect(postgres_url) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:

@@ -6,13 +6,16 @@ the repository. Python puts the script's directory first on ``sys.path``, which
 lets every runner import this sibling module; it must therefore use the standard
 library only.
 
-A runner supplies a :class:`Store` adapter (how *its* library appends and loads);
-:func:`main` parses the command line, warms the adapter up, times one workload and
-prints ``{"events": N, "seconds": S}`` as a single JSON line on stdout.
+A runner supplies a :class:`Store` adapter (how *its* library appends and loads)
+and, if its library has aggregates, a ``_rebuild.Rebuilder`` for the ``rebuild``
+workloads; :func:`main` parses the command line, warms the adapter up, times one
+workload and prints ``{"unit": "events", "count": N, "seconds": S}`` (``"rebuilds"``
+for the rebuild workloads) as a single JSON line on stdout.
 
 What is timed is only the workload loop: building the typed event objects, the
-append calls (one transaction each) or the load calls. Process start, imports,
-schema creation, the warm-up and the set-up of the stream for ``load`` are not.
+append calls (one transaction each), the load calls or the rebuilds. Process start,
+imports, schema creation, the warm-up and writing the stream that ``load`` or a
+rebuild reads are not.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from _rebuild import Rebuilder
 
 SINGLE_STREAMS = 500
 SINGLE_ROUNDS = 4
@@ -35,7 +41,9 @@ LOAD_STREAM_EVENTS = 5_000
 LOAD_SETUP_BATCH = 500
 LOAD_REPEATS = 3
 
-WORKLOADS = ("single", "batch", "load")
+EVENT_WORKLOADS = ("single", "batch", "load")
+REBUILD_WORKLOADS = ("rebuild", "rebuild-snap")
+WORKLOADS = EVENT_WORKLOADS + REBUILD_WORKLOADS
 BACKENDS = ("sqlite", "postgres")
 
 
@@ -68,6 +76,11 @@ class Options:
     url: str
     workload: str
     schema: str | None
+
+    @property
+    def snapshots(self) -> bool:
+        """Whether the workload rebuilds from snapshots (``rebuild-snap``)."""
+        return self.workload == "rebuild-snap"
 
     @property
     def sqlite_path(self) -> str:
@@ -118,7 +131,7 @@ def warm_up(store: Store) -> None:
     stream = uuid.uuid4()
     store.append(stream, 0, [payload(0, 9999)])
     store.append(stream, 1, [payload(1, 9999)])
-    _expect(len(store.load(stream)) == 2, "warm-up stream should hold 2 events")
+    expect(len(store.load(stream)) == 2, "warm-up stream should hold 2 events")
 
 
 def run_single(store: Store) -> tuple[int, float]:
@@ -131,7 +144,7 @@ def run_single(store: Store) -> tuple[int, float]:
             store.append(stream, expected, [payload(index, number)])
             index += 1
     seconds = time.perf_counter() - started
-    _expect(len(store.load(streams[-1])) == SINGLE_ROUNDS, "single: stream length")
+    expect(len(store.load(streams[-1])) == SINGLE_ROUNDS, "single: stream length")
     return index, seconds
 
 
@@ -143,7 +156,7 @@ def run_batch(store: Store) -> tuple[int, float]:
         first = number * BATCH_SIZE
         store.append(stream, 0, [payload(first + i, number) for i in range(BATCH_SIZE)])
     seconds = time.perf_counter() - started
-    _expect(len(store.load(streams[-1])) == BATCH_SIZE, "batch: stream length")
+    expect(len(store.load(streams[-1])) == BATCH_SIZE, "batch: stream length")
     return BATCH_APPENDS * BATCH_SIZE, seconds
 
 
@@ -159,10 +172,10 @@ def run_load(store: Store) -> tuple[int, float]:
         loaded.append(store.load(stream))
     seconds = time.perf_counter() - started
     for events in loaded:
-        _expect(len(events) == LOAD_STREAM_EVENTS, "load: stream length")
+        expect(len(events) == LOAD_STREAM_EVENTS, "load: stream length")
         last = events[-1]
-        _expect(type(last).__name__ == "Deposited", f"load: got {type(last)!r}")
-        _expect(last.amount == LOAD_STREAM_EVENTS - 1, "load: last event's amount")
+        expect(type(last).__name__ == "Deposited", f"load: got {type(last)!r}")
+        expect(last.amount == LOAD_STREAM_EVENTS - 1, "load: last event's amount")
     return LOAD_STREAM_EVENTS * LOAD_REPEATS, seconds
 
 
@@ -173,20 +186,34 @@ WORKLOAD_RUNS: dict[str, Callable[[Store], tuple[int, float]]] = {
 }
 
 
-def main(open_store: Callable[[Options], Store], argv: Sequence[str] | None = None) -> None:
-    """Run one workload against the store ``open_store`` builds; print the JSON line."""
+def main(
+    open_store: Callable[[Options], Store],
+    open_rebuilder: Callable[[Options], Rebuilder] | None = None,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Run one workload against the adapter the runner opens; print the JSON line.
+
+    Without ``open_rebuilder`` the rebuild workloads fail (the orchestrator shows them
+    as n/a and does not run them)."""
     options = parse_options(argv)
-    store = open_store(options)
-    try:
-        warm_up(store)
-        events, seconds = WORKLOAD_RUNS[options.workload](store)
-    finally:
-        store.close()
-    json.dump({"events": events, "seconds": seconds}, sys.stdout)
+    if options.workload in REBUILD_WORKLOADS:
+        if open_rebuilder is None:
+            raise SystemExit(f"{options.workload}: this runner has no aggregates to rebuild")
+        import _rebuild  # here, not on top: _rebuild imports this module
+
+        unit, (count, seconds) = "rebuilds", _rebuild.measure(open_rebuilder(options), options)
+    else:
+        store = open_store(options)
+        try:
+            warm_up(store)
+            unit, (count, seconds) = "events", WORKLOAD_RUNS[options.workload](store)
+        finally:
+            store.close()
+    json.dump({"unit": unit, "count": count, "seconds": seconds}, sys.stdout)
     sys.stdout.write("\n")
 
 
-def _expect(condition: bool, message: str) -> None:
+def expect(condition: bool, message: str) -> None:
     """Fail the run loudly if a sanity check on the written/loaded data fails."""
     if not condition:
         raise SystemExit(f"benchmark sanity check failed: {message}")

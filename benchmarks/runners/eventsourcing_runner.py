@@ -19,8 +19,9 @@ transaction via the mapper (JSON transcoder) and the application recorder (on
 PostgreSQL that includes the recorder's ``LOCK TABLE`` for gapless notification
 ids, which is its default behaviour). Measured per load:
 ``list(app.events.get(stream))``, i.e. select plus mapping every stored event
-back to a ``Deposited`` object. Aggregates are not used: they would add
-mutation/replay work our API does not do.
+back to a ``Deposited`` object. Aggregates are not used here: they would add
+mutation/replay work our ``load_stream`` does not do; the rebuild workloads use them
+(``_eventsourcing_rebuild``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import _harness
+from _eventsourcing_rebuild import EventsourcingRebuilder
 from _harness import Options, Payload
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
@@ -47,7 +49,7 @@ class EventsourcingStore:
     """Adapter from the harness calls to an eventsourcing ``Application``."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self._app: Application[uuid.UUID] = Application(env=env)
+        self.app: Application[uuid.UUID] = Application(env=env)
 
     def append(self, stream: uuid.UUID, expected_version: int, payloads: Sequence[Payload]) -> None:
         """``app.save`` of events numbered from ``expected_version + 1``."""
@@ -62,49 +64,60 @@ class EventsourcingStore:
             )
             for n, p in enumerate(payloads, start=1)
         ]
-        self._app.save(*events)
+        self.app.save(*events)
 
     def load(self, stream: uuid.UUID) -> list[Any]:
         """``app.events.get`` materialised into a list of ``Deposited``."""
-        return list(self._app.events.get(stream))
-
-    def check_sqlite_durability(self) -> None:
-        """Fail unless the recorder's SQLite connection uses WAL and synchronous=FULL."""
-        datastore: Any = self._app.recorder.datastore  # the SQLite recorder has one
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute("PRAGMA journal_mode")
-            mode = cursor.fetchone()[0]
-            cursor.execute("PRAGMA synchronous")
-            synchronous = cursor.fetchone()[0]
-        if mode.lower() != "wal" or synchronous != 2:
-            raise SystemExit(f"eventsourcing SQLite: journal_mode={mode} synchronous={synchronous}")
+        return list(self.app.events.get(stream))
 
     def close(self) -> None:
         """Close the application's connection pool."""
-        self._app.close()
+        self.app.close()
+
+
+def check_sqlite_durability(app: Application[uuid.UUID]) -> None:
+    """Fail unless the recorder's SQLite connection uses WAL and synchronous=FULL."""
+    datastore: Any = app.recorder.datastore  # the SQLite recorder has one
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+    if mode.lower() != "wal" or synchronous != 2:
+        raise SystemExit(f"eventsourcing SQLite: journal_mode={mode} synchronous={synchronous}")
+
+
+def env_for(options: Options) -> dict[str, str]:
+    """The application ``env`` for the chosen backend and the run's database."""
+    if options.backend == "sqlite":
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": options.sqlite_path}
+    pg = options.pg_parts
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": pg["dbname"],
+        "POSTGRES_HOST": pg["host"],
+        "POSTGRES_PORT": pg["port"],
+        "POSTGRES_USER": pg["user"],
+        "POSTGRES_PASSWORD": pg["password"],
+        "POSTGRES_SCHEMA": options.schema or "public",
+    }
 
 
 def open_store(options: Options) -> EventsourcingStore:
     """An Application on the chosen backend, configured only through its env."""
+    store = EventsourcingStore(env_for(options))
     if options.backend == "sqlite":
-        store = EventsourcingStore(
-            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": options.sqlite_path}
-        )
-        store.check_sqlite_durability()
-        return store
-    pg = options.pg_parts
-    return EventsourcingStore(
-        {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": pg["dbname"],
-            "POSTGRES_HOST": pg["host"],
-            "POSTGRES_PORT": pg["port"],
-            "POSTGRES_USER": pg["user"],
-            "POSTGRES_PASSWORD": pg["password"],
-            "POSTGRES_SCHEMA": options.schema or "public",
-        }
-    )
+        check_sqlite_durability(store.app)
+    return store
+
+
+def open_rebuilder(options: Options) -> EventsourcingRebuilder:
+    """The rebuild adapter, snapshotting when the workload is ``rebuild-snap``."""
+    rebuilder = EventsourcingRebuilder(env_for(options), options.snapshots)
+    if options.backend == "sqlite":
+        check_sqlite_durability(rebuilder.app)
+    return rebuilder
 
 
 if __name__ == "__main__":
-    _harness.main(open_store)
+    _harness.main(open_store, open_rebuilder)

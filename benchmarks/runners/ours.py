@@ -9,6 +9,17 @@ Measured per append: build the ``Deposited`` objects and call
 ``store.append(*events, stream_id=..., expected_version=r)`` (one transaction).
 Measured per load: ``store.load_stream(stream)`` plus taking ``.event`` (a typed
 ``Deposited``) out of each envelope.
+
+Rebuilds (``_rebuild``): an ``Account(Aggregate)`` whose ``@applies(Deposited)``
+handler does ``balance += amount; count += 1`` and whose ``__snapshot__`` /
+``__restore__`` go through an ``AccountSnapshot(balance, count)`` event. Measured per
+rebuild: ``Repository(store).load(stream, Account)`` (``rebuild``) or
+``Repository(store, snapshot_every=100).load(stream, Account)`` (``rebuild-snap``).
+Set-up with snapshots: 100 units of work ``with repository.aggregate(stream,
+Account()) as account:`` depositing 100 events each, so the repository snapshots at
+versions 100, ..., 10,000. Without snapshots the set-up appends the same events with
+``store.append(..., expected_version=v)`` (what the repository appends) rather than
+replaying the growing stream before each of the 100 saves.
 """
 
 from __future__ import annotations
@@ -18,9 +29,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import _harness
-from _harness import Options, Payload
+from _harness import Options, Payload, expect
+from _rebuild import SNAPSHOT_EVERY
 
-from event_sourcery import Event, connect
+from event_sourcery import Aggregate, Event, RecordedSnapshot, Repository, applies, connect
 
 
 class Deposited(Event):
@@ -29,6 +41,37 @@ class Deposited(Event):
     account: str
     amount: int
     note: str
+
+
+class AccountSnapshot(Event):
+    """An ``Account``'s state, as its snapshots store it."""
+
+    balance: int
+    count: int
+
+
+class Account(Aggregate):
+    """The rebuild workloads' aggregate: the sum and number of its deposits."""
+
+    def __init__(self) -> None:
+        self.balance = 0
+        self.count = 0
+
+    def deposit(self, p: Payload) -> None:
+        """The command: emit one ``Deposited``."""
+        self._emit(Deposited(account=p.account, amount=p.amount, note=p.note))
+
+    @applies(Deposited)
+    def _deposited(self, event: Deposited) -> None:
+        self.balance += event.amount
+        self.count += 1
+
+    def __snapshot__(self) -> Event:
+        return AccountSnapshot(balance=self.balance, count=self.count)
+
+    def __restore__(self, snapshot: Event) -> None:
+        assert isinstance(snapshot, AccountSnapshot)
+        self.balance, self.count = snapshot.balance, snapshot.count
 
 
 class Ours:
@@ -55,16 +98,61 @@ class Ours:
         self._close()
 
 
-def open_store(options: Options) -> Ours:
-    """``connect`` to the URL (SQLite) or to an Engine scoped to the run's schema."""
+class OursRebuilder(Ours):
+    """The rebuild calls on the same store, through our ``Repository``."""
+
+    def __init__(self, store: Any, close: Callable[[], None], snapshots: bool) -> None:
+        super().__init__(store, close)
+        self._snapshots = snapshots
+        self._repository: Repository[Account] = Repository(
+            store, snapshot_every=SNAPSHOT_EVERY if snapshots else None
+        )
+
+    def save(self, stream: uuid.UUID, version: int, payloads: Sequence[Payload]) -> None:
+        """One unit of work on the account; plain appends when nothing snapshots."""
+        if not self._snapshots:
+            self.append(stream, version, payloads)
+            return
+        with self._repository.aggregate(stream, Account()) as account:
+            expect(account.__stream__.loaded_version == version, "rebuild set-up: version")
+            for p in payloads:
+                account.deposit(p)
+
+    def rebuild(self, stream: uuid.UUID) -> Account:
+        """``Repository.load``: from the latest snapshot, if any, then later events."""
+        return self._repository.load(stream, Account)
+
+    def snapshot_versions(self, stream: uuid.UUID) -> list[int]:
+        """The versions ``store.snapshots_raw`` lists."""
+        return [raw.version or 0 for raw in self._store.snapshots_raw(stream)]
+
+    def rebuild_start(self, stream: uuid.UUID) -> int:
+        """What ``Repository.load`` reads first: a snapshot's version, or 0."""
+        first = self._store.load_stream(stream, snapshots=Account.can_snapshot())[0]
+        return (first.version or 0) if isinstance(first, RecordedSnapshot) else 0
+
+
+def _connected(options: Options) -> tuple[Any, Callable[[], None]]:
+    """``connect`` to the URL (SQLite) or to an Engine scoped to the run's schema; the
+    store and what disposes of our engine."""
     if options.backend == "sqlite":
-        return Ours(connect(options.url), lambda: None)
+        return connect(options.url), lambda: None
     import sqlalchemy
 
     connect_args = {"options": f"-csearch_path={options.schema}"} if options.schema else {}
     engine = sqlalchemy.create_engine(options.url, connect_args=connect_args)
-    return Ours(connect(engine), engine.dispose)
+    return connect(engine), engine.dispose
+
+
+def open_store(options: Options) -> Ours:
+    """The append/load adapter on a fresh connection."""
+    return Ours(*_connected(options))
+
+
+def open_rebuilder(options: Options) -> OursRebuilder:
+    """The rebuild adapter, snapshotting when the workload is ``rebuild-snap``."""
+    return OursRebuilder(*_connected(options), snapshots=options.snapshots)
 
 
 if __name__ == "__main__":
-    _harness.main(open_store)
+    _harness.main(open_store, open_rebuilder)

@@ -6,13 +6,17 @@ the tables our ``create_schema`` makes,
 through stdlib ``sqlite3`` or ``psycopg`` 3 directly, with the same durability
 settings (SQLite: WAL, ``synchronous=FULL``, ``BEGIN IMMEDIATE`` ... ``COMMIT``;
 PostgreSQL: server defaults, one transaction per append). The payload is
-serialised with the same pydantic model's ``model_dump_json()``; loads select
-``data`` as text (``CAST(... AS TEXT)``, as ours does) and parse it with
-``model_validate_json``. Reads run in a transaction that is rolled back, as ours.
+serialised with the same pydantic model's ``model_dump_json()`` and stored with its
+``schema_version`` (1); loads select ``schema_version`` and ``data`` as text
+(``CAST(... AS TEXT)``, as ours does) and parse the data with ``model_validate_json``.
+Reads run in a transaction that is rolled back, as ours.
 
 Measured per append: build the ``Deposited`` objects, one transaction with the
 stream insert-or-version-bump plus one ``executemany`` of the event rows.
-Measured per load: the join query plus one ``Deposited`` per row.
+Measured per load: in one read transaction, the stream's latest-snapshot lookup
+(``load_stream`` looks for one first; this benchmark never stores any) and the join
+query, plus one ``Deposited`` per row. There are no aggregates here, so the rebuild
+workloads are n/a.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 import _harness
 from _harness import Options, Payload
 
-from event_sourcery import Event, create_schema
+from event_sourcery import MAX_VERSION, Event, create_schema
 
 
 class Deposited(Event):
@@ -38,6 +42,7 @@ class Deposited(Event):
 
 
 TYPE_NAME = "Deposited"
+SCHEMA_VERSION = Deposited.__schema_version__
 
 NEW_STREAM = (
     "INSERT INTO event_sourcery_streams (uuid, category, name, version) "
@@ -49,15 +54,23 @@ BUMP_VERSION = (
 )
 INSERT_EVENT = (
     "INSERT INTO event_sourcery_events "
-    "(uuid, stream_id, version, type, data, context, created_at) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+    "(uuid, stream_id, version, type, schema_version, data, context, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
 )
 SELECT_STREAM = (
-    "SELECT e.position, e.uuid, e.version, e.type, CAST(e.data AS TEXT) AS data, "
-    "CAST(e.context AS TEXT) AS context, e.created_at, s.name "
+    "SELECT e.position, e.uuid, e.version, e.type, e.schema_version, "
+    "CAST(e.data AS TEXT) AS data, CAST(e.context AS TEXT) AS context, e.created_at, s.name "
     "FROM event_sourcery_events e JOIN event_sourcery_streams s ON e.stream_id = s.id "
     "WHERE s.uuid = {p} AND s.category = {p} ORDER BY e.version, e.position"
 )
+LATEST_SNAPSHOT = (
+    "SELECT n.position, n.uuid, n.version, n.type, n.schema_version, "
+    "CAST(n.data AS TEXT) AS data, n.created_at, s.name "
+    "FROM event_sourcery_snapshots n JOIN event_sourcery_streams s ON n.stream_id = s.id "
+    "WHERE s.uuid = {p} AND s.category = {p} AND n.version >= {p} AND n.version <= {p} "
+    "ORDER BY n.version DESC, n.id DESC LIMIT 1 OFFSET 0"
+)
+DATA = 5  # the column of SELECT_STREAM that holds the JSON payload
 
 
 def create_tables(url: str, schema: str | None = None) -> None:
@@ -75,6 +88,12 @@ def create_tables(url: str, schema: str | None = None) -> None:
 
 class ConcurrencyError(RuntimeError):
     """The stream was not at the expected version (never expected in this benchmark)."""
+
+
+def no_snapshot(rows: list[Any]) -> None:
+    """Raw loads read whole streams: a snapshot (never stored here) would be a bug."""
+    if rows:
+        raise RuntimeError(f"unexpected snapshot at version {rows[0][2]}")
 
 
 class SqliteRaw:
@@ -103,7 +122,7 @@ class SqliteRaw:
                 raise ConcurrencyError(f"stream {stream} not at version {expected_version}")
             created_at = datetime.now(UTC).isoformat()
             rows = [
-                (uuid.uuid4().hex, row[0], expected_version + n, TYPE_NAME,
+                (uuid.uuid4().hex, row[0], expected_version + n, TYPE_NAME, SCHEMA_VERSION,
                  event.model_dump_json(), "{}", created_at)
                 for n, event in enumerate(events, start=1)
             ]  # fmt: skip
@@ -114,13 +133,17 @@ class SqliteRaw:
             raise
 
     def load(self, stream: uuid.UUID) -> list[Deposited]:
-        """Run the join query in a read transaction; validate each JSON text."""
-        self._conn.execute("BEGIN")
+        """Look for a snapshot, then run the join query, in one read transaction;
+        validate each JSON text."""
+        conn, key = self._conn, (stream.hex, "")
+        conn.execute("BEGIN")
         try:
-            rows = self._conn.execute(SELECT_STREAM.format(p="?"), (stream.hex, "")).fetchall()
+            snapshot = conn.execute(LATEST_SNAPSHOT.format(p="?"), (*key, 0, MAX_VERSION))
+            no_snapshot(snapshot.fetchall())
+            rows = conn.execute(SELECT_STREAM.format(p="?"), key).fetchall()
         finally:
-            self._conn.execute("ROLLBACK")
-        return [Deposited.model_validate_json(row[4]) for row in rows]
+            conn.execute("ROLLBACK")
+        return [Deposited.model_validate_json(row[DATA]) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""
@@ -153,19 +176,23 @@ class PostgresRaw:
                 raise ConcurrencyError(f"stream {stream} not at version {expected_version}")
             created_at = datetime.now(UTC)
             rows = [
-                (uuid.uuid4(), row[0], expected_version + n, TYPE_NAME,
+                (uuid.uuid4(), row[0], expected_version + n, TYPE_NAME, SCHEMA_VERSION,
                  event.model_dump_json(), "{}", created_at)
                 for n, event in enumerate(events, start=1)
             ]  # fmt: skip
             cur.executemany(INSERT_EVENT.format(p="%s"), rows)
 
     def load(self, stream: uuid.UUID) -> list[Deposited]:
-        """Run the join query (data cast to text) in a transaction rolled back after."""
+        """Look for a snapshot, then run the join query (data cast to text), in one
+        transaction rolled back after."""
+        conn, key = self._conn, (stream, "")
         try:
-            rows = self._conn.execute(SELECT_STREAM.format(p="%s"), (stream, "")).fetchall()
+            snapshot = conn.execute(LATEST_SNAPSHOT.format(p="%s"), (*key, 0, MAX_VERSION))
+            no_snapshot(snapshot.fetchall())
+            rows = conn.execute(SELECT_STREAM.format(p="%s"), key).fetchall()
         finally:
-            self._conn.rollback()
-        return [Deposited.model_validate_json(row[4]) for row in rows]
+            conn.rollback()
+        return [Deposited.model_validate_json(row[DATA]) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""
