@@ -97,7 +97,12 @@ def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() == "psycopg2" and "+" not in parsed.drivername:
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, pool_reset_on_return=None)
+        # Autocommit: a read is its one statement, with no BEGIN and ROLLBACK round trips
+        # (and a rollback would drop psycopg's prepared statements); writes still run in a
+        # transaction (dialects.begin_write).
+        engine = create_engine(parsed, pool_reset_on_return=None, isolation_level="AUTOCOMMIT")
+        dialects.ping_idle_connections(engine)
+        return engine
     if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise UnsupportedURL(str(url), f"sqlite_synchronous={sqlite_synchronous!r} is unknown")
     if parsed.database in (None, "", ":memory:"):

@@ -2,8 +2,8 @@
 
 SQLite: ``connect("sqlite:////path/events.db")`` (the library sets WAL,
 ``synchronous=FULL`` and ``busy_timeout`` on every connection itself).
-PostgreSQL: ``connect(engine)`` with an Engine whose ``search_path`` is the fresh
-schema the orchestrator created for this run.
+PostgreSQL: ``connect(url)`` with the URL's ``options`` setting ``search_path`` to the
+fresh schema the orchestrator created for this run.
 
 Measured per append: build the ``Deposited`` objects and call
 ``store.append(*events, stream_id=..., expected_version=r)`` (one transaction).
@@ -133,15 +133,16 @@ class OursRebuilder(Ours):
 
 
 def _connected(options: Options) -> tuple[Any, Callable[[], None]]:
-    """``connect`` to the URL (SQLite) or to an Engine scoped to the run's schema; the
-    store and what disposes of our engine."""
-    if options.backend == "sqlite":
-        return connect(options.url), lambda: None
-    import sqlalchemy
+    """``connect(url)`` as a user would: for PostgreSQL the URL carries the run's schema
+    as its ``search_path``; the store and what closes it."""
+    if options.backend == "sqlite" or not options.schema:
+        store = connect(options.url)
+        return store, store.close
+    from sqlalchemy.engine import make_url
 
-    connect_args = {"options": f"-csearch_path={options.schema}"} if options.schema else {}
-    engine = sqlalchemy.create_engine(options.url, connect_args=connect_args)
-    return connect(engine), engine.dispose
+    url = make_url(options.url).update_query_dict({"options": f"-csearch_path={options.schema}"})
+    store = connect(url)
+    return store, store.close
 
 
 def open_store(options: Options) -> Ours:

@@ -9,13 +9,13 @@ PostgreSQL: server defaults, one transaction per append). The payload is
 serialised with the same pydantic model's ``model_dump_json()`` and stored with its
 ``schema_version`` (1); loads select ``schema_version`` and ``data`` as text
 (``CAST(... AS TEXT)``, as ours does) and parse the data with ``model_validate_json``.
-Reads run in a transaction that is rolled back, as ours.
+Reads are single statements outside a transaction (PostgreSQL in autocommit), as ours.
 
 Measured per append: build the ``Deposited`` objects, one transaction with the
 stream insert-or-version-bump plus one ``executemany`` of the event rows.
-Measured per load: in one read transaction, the stream's latest-snapshot lookup
-(``load_stream`` looks for one first; this benchmark never stores any) and the join
-query, plus one ``Deposited`` per row. There are no aggregates here, so the rebuild
+Measured per load: the one statement ``load_stream`` runs (the stream's latest
+snapshot, which this benchmark never stores, then the events after it), plus one
+``Deposited`` per row. There are no aggregates here, so the rebuild
 workloads are n/a.
 """
 
@@ -57,20 +57,28 @@ INSERT_EVENT = (
     "(uuid, stream_id, version, type, schema_version, data, context, created_at) "
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
 )
-SELECT_STREAM = (
-    "SELECT e.position, e.uuid, e.version, e.type, e.schema_version, "
-    "CAST(e.data AS TEXT) AS data, CAST(e.context AS TEXT) AS context, e.created_at, s.name "
-    "FROM event_sourcery_events e JOIN event_sourcery_streams s ON e.stream_id = s.id "
-    "WHERE s.uuid = {p} AND s.category = {p} ORDER BY e.version, e.position"
+EVENT_COLUMNS = (
+    "e.position, e.uuid, e.version, e.type, e.schema_version, CAST(e.data AS TEXT) AS data, "
+    "CAST(e.context AS TEXT) AS context, e.created_at, (SELECT name FROM this_stream) AS name, "
+    "0 AS is_snapshot FROM event_sourcery_events e "
+    "WHERE e.stream_id = (SELECT id FROM this_stream) "
 )
-LATEST_SNAPSHOT = (
-    "SELECT n.position, n.uuid, n.version, n.type, n.schema_version, "
-    "CAST(n.data AS TEXT) AS data, n.created_at, s.name "
-    "FROM event_sourcery_snapshots n JOIN event_sourcery_streams s ON n.stream_id = s.id "
-    "WHERE s.uuid = {p} AND s.category = {p} AND n.version >= {p} AND n.version <= {p} "
-    "ORDER BY n.version DESC, n.id DESC LIMIT 1 OFFSET 0"
+LOAD_LATEST = (
+    "WITH this_stream AS (SELECT id, name FROM event_sourcery_streams "
+    "WHERE uuid = {p} AND category = {p}), "
+    "latest_snapshot AS (SELECT n.position, n.uuid, n.version, n.type, n.schema_version, "
+    "n.data, '{{}}' AS context, n.created_at FROM event_sourcery_snapshots n "
+    "WHERE n.stream_id = (SELECT id FROM this_stream) AND n.version >= {p} "
+    "AND n.version <= {p} ORDER BY n.version DESC, n.id DESC LIMIT 1 OFFSET 0) "
+    "SELECT l.position, l.uuid, l.version, l.type, l.schema_version, "
+    "CAST(l.data AS TEXT) AS data, l.context, l.created_at, "
+    "(SELECT name FROM this_stream) AS name, 1 AS is_snapshot FROM latest_snapshot l "
+    "UNION ALL SELECT " + EVENT_COLUMNS + "AND e.version > coalesce("
+    "(SELECT version FROM latest_snapshot), {p}) AND e.version <= {p} "
+    "UNION ALL SELECT " + EVENT_COLUMNS + "AND e.version IS NULL "
+    "ORDER BY version, position"
 )
-DATA = 5  # the column of SELECT_STREAM that holds the JSON payload
+DATA = 5  # the column of LOAD_LATEST that holds the JSON payload
 
 
 def create_tables(url: str, schema: str | None = None) -> None:
@@ -92,7 +100,7 @@ class ConcurrencyError(RuntimeError):
 
 def no_snapshot(rows: list[Any]) -> None:
     """Raw loads read whole streams: a snapshot (never stored here) would be a bug."""
-    if rows:
+    if rows and rows[0][-1]:
         raise RuntimeError(f"unexpected snapshot at version {rows[0][2]}")
 
 
@@ -133,16 +141,11 @@ class SqliteRaw:
             raise
 
     def load(self, stream: uuid.UUID) -> list[Deposited]:
-        """Look for a snapshot, then run the join query, in one read transaction;
+        """Run the one statement ``load_stream`` runs (latest snapshot, then the events);
         validate each JSON text."""
-        conn, key = self._conn, (stream.hex, "")
-        conn.execute("BEGIN")
-        try:
-            snapshot = conn.execute(LATEST_SNAPSHOT.format(p="?"), (*key, 0, MAX_VERSION))
-            no_snapshot(snapshot.fetchall())
-            rows = conn.execute(SELECT_STREAM.format(p="?"), key).fetchall()
-        finally:
-            conn.execute("ROLLBACK")
+        params = (stream.hex, "", 0, MAX_VERSION, 0, MAX_VERSION)
+        rows = self._conn.execute(LOAD_LATEST.format(p="?"), params).fetchall()
+        no_snapshot(rows)
         return [Deposited.model_validate_json(row[DATA]) for row in rows]
 
     def close(self) -> None:
@@ -160,7 +163,9 @@ class PostgresRaw:
         if options.schema:
             extra["options"] = f"-csearch_path={options.schema}"
         create_tables(options.url, options.schema)
-        self._conn: Any = psycopg.connect(options.libpq_url, **extra)
+        # Autocommit, as connect()'s own engine: reads are single statements, appends
+        # run in ``transaction()`` blocks, which BEGIN and COMMIT explicitly.
+        self._conn: Any = psycopg.connect(options.libpq_url, autocommit=True, **extra)
 
     def append(self, stream: uuid.UUID, expected_version: int, payloads: Sequence[Payload]) -> None:
         """Insert or bump the stream row, then ``executemany`` the event rows; commit."""
@@ -183,15 +188,11 @@ class PostgresRaw:
             cur.executemany(INSERT_EVENT.format(p="%s"), rows)
 
     def load(self, stream: uuid.UUID) -> list[Deposited]:
-        """Look for a snapshot, then run the join query (data cast to text), in one
-        transaction rolled back after."""
-        conn, key = self._conn, (stream, "")
-        try:
-            snapshot = conn.execute(LATEST_SNAPSHOT.format(p="%s"), (*key, 0, MAX_VERSION))
-            no_snapshot(snapshot.fetchall())
-            rows = conn.execute(SELECT_STREAM.format(p="%s"), key).fetchall()
-        finally:
-            conn.rollback()
+        """Run the one statement ``load_stream`` runs (data cast to text), in autocommit
+        as ours reads."""
+        params = (stream, "", 0, MAX_VERSION, 0, MAX_VERSION)
+        rows = self._conn.execute(LOAD_LATEST.format(p="%s"), params).fetchall()
+        no_snapshot(rows)
         return [Deposited.model_validate_json(row[DATA]) for row in rows]
 
     def close(self) -> None:

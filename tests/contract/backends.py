@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -46,8 +46,9 @@ class MemoryBackend:
 class SqlBackend:
     """SQLite or PostgreSQL through an Engine; the tables are emptied for each test."""
 
-    def __init__(self, name: str, engine: Engine, url: str) -> None:
+    def __init__(self, name: str, engine: Engine, url: str, sessions: bool = True) -> None:
         self.name = name
+        self._sessions = sessions
         self._engine = engine
         self._url = url
         connect(engine)
@@ -58,8 +59,11 @@ class SqlBackend:
     def open(self, registry: EventRegistry | None = None) -> EventStore:
         return connect(self._engine, registry=registry or default_registry, create_tables=False)
 
+    def caller_transaction(self) -> AbstractContextManager[SessionTransaction] | None:
+        return self._session_transaction() if self._sessions else None
+
     @contextmanager
-    def caller_transaction(self) -> Iterator[SessionTransaction]:
+    def _session_transaction(self) -> Iterator[SessionTransaction]:
         with Session(self._engine) as session:
             yield SessionTransaction(session, get_event_store(session))
 

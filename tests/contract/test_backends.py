@@ -43,3 +43,19 @@ class TestPostgreSQL(EventStoreContract):
     @pytest.fixture
     def backend(self, postgres_engine: Engine, postgres_url: str) -> Backend:
         return SqlBackend("postgresql", postgres_engine, postgres_url)
+
+
+@pytest.mark.postgres
+class TestPostgreSQLOwnEngine(EventStoreContract):
+    """The engine ``connect(url)`` makes for itself: reads in autocommit."""
+
+    @pytest.fixture
+    def backend(self, postgres_url: str) -> Iterator[Backend]:
+        engine = _engine_of(postgres_url)
+        pooled = engine.raw_connection()
+        assert pooled.dbapi_connection is not None
+        assert pooled.dbapi_connection.autocommit
+        pooled.close()
+        # Sessions on an autocommit engine have no transaction to own: those tests skip.
+        yield SqlBackend("postgresql-own-engine", engine, postgres_url, sessions=False)
+        engine.dispose()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 
 from event_sourcery.errors import UnsupportedURL
 
@@ -63,3 +65,29 @@ def tune_sqlite_engine(engine: Engine, synchronous: str = "FULL") -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+IDLE_PING_SECONDS = 1.0
+"""A pooled connection idle for longer than this is pinged before it is handed out."""
+
+
+def ping_idle_connections(engine: Engine, after: float = IDLE_PING_SECONDS) -> None:
+    """Replace dead pooled connections without a round trip on every checkout (what
+    ``pool_pre_ping`` costs): a connection idle for more than ``after`` seconds is pinged,
+    and a dead one is discarded for a fresh one. One that dies while in use, or within
+    ``after`` seconds, fails that call, and the pool is refreshed for the next."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["event_sourcery_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("event_sourcery_idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= after:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"pooled connection is dead: {error}") from error

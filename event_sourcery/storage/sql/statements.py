@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
     Dialect,
+    Select,
     bindparam,
     delete,
     func,
@@ -13,6 +17,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.sql import ClauseElement
@@ -43,6 +48,12 @@ class Statements:
     load_from: DriverStatement
     load_until: DriverStatement
     load_range: DriverStatement
+    load_latest: DriverStatement
+    """The latest snapshot with p_first <= version <= p_last (flagged 1 in the last column),
+    then the events above it (above p_after without one) up to p_last; versionless events
+    too, for a load of the whole stream."""
+    load_latest_range: DriverStatement
+    """The same without versionless events (a ranged load)."""
     explain: DriverStatement
     """The stream's row and the row holding its name: (uuid, name, version)."""
     uuids_taken: DriverStatement
@@ -60,8 +71,6 @@ class Statements:
     insert_snapshot: DriverStatement
     snapshots: DriverStatement
     """The stream's snapshots by version, then saving order."""
-    latest_snapshot: DriverStatement
-    """The stream's last snapshot with p_first <= version <= p_last."""
     delete_snapshots: DriverStatement
 
 
@@ -112,22 +121,20 @@ def _compile(dialect: Dialect) -> Statements:
         version=null(),
     )
     key = [_s.uuid, _s.category]
-    load = (
-        select(
-            _e.position,
-            _e.uuid,
-            _e.version,
-            _e.type,
-            _e.schema_version,
-            _e.data,
-            _e.context,
-            _e.created_at,
-            _s.name,
-        )
-        .join_from(events, streams, _e.stream_id == _s.id)
-        .where(*_this_stream)
-        .order_by(_e.version, _e.position)
-    )
+    # Every load returns these columns; the last says whether the row is a snapshot.
+    stored_events = select(
+        _e.position,
+        _e.uuid,
+        _e.version,
+        _e.type,
+        _e.schema_version,
+        _e.data,
+        _e.context,
+        _e.created_at,
+        _s.name,
+        literal_column("0").label("is_snapshot"),
+    ).join_from(events, streams, _e.stream_id == _s.id)
+    load = stored_events.where(*_this_stream).order_by(_e.version, _e.position)
     stored_snapshots = (
         select(
             _sn.position,
@@ -139,10 +146,68 @@ def _compile(dialect: Dialect) -> Statements:
             literal_column("'{}'").label("context"),  # snapshots carry no context
             _sn.created_at,
             _s.name,
+            literal_column("1").label("is_snapshot"),
         )
         .join_from(snapshots, streams, _sn.stream_id == _s.id)
         .where(*_this_stream)
     )
+    # Loading from the latest snapshot is one statement, so it reads one snapshot of the
+    # database: the stream row once, the latest snapshot in range by a backward scan of
+    # its index, then the events above it (above p_after without one) up to p_last.
+    # Bounding the version on both sides keeps PostgreSQL's estimate small, so that it
+    # scans the (stream, version) index though it cannot know the snapshot's version
+    # while planning.
+    this_stream = select(_s.id, _s.name).where(*_this_stream).cte("this_stream")
+    stream_pk = select(this_stream.c.id).scalar_subquery()
+    stream_name = select(this_stream.c.name).scalar_subquery().label("name")
+    latest = (
+        select(
+            _sn.position,
+            _sn.uuid,
+            _sn.version,
+            _sn.type,
+            _sn.schema_version,
+            _sn.data,
+            literal_column("'{}'").label("context"),
+            _sn.created_at,
+        )
+        .where(
+            _sn.stream_id == stream_pk,
+            _sn.version >= bindparam("p_first"),
+            _sn.version <= bindparam("p_last"),
+        )
+        .order_by(_sn.version.desc(), _sn.id.desc())
+        .limit(literal_column("1"))
+        .offset(literal_column("0"))
+        .cte("latest_snapshot")
+    )
+    event_columns: tuple[ColumnElement[Any], ...] = (
+        _e.position,
+        _e.uuid,
+        _e.version,
+        _e.type,
+        _e.schema_version,
+        _e.data,
+        _e.context,
+        _e.created_at,
+        stream_name,
+        literal_column("0").label("is_snapshot"),
+    )
+    later = select(*event_columns).where(
+        _e.stream_id == stream_pk,
+        _e.version
+        > func.coalesce(select(latest.c.version).scalar_subquery(), bindparam("p_after")),
+        _e.version <= bindparam("p_last"),
+    )
+    versionless = select(*event_columns).where(_e.stream_id == stream_pk, _e.version.is_(None))
+
+    def from_latest(*parts: Select[Any]) -> CompoundSelect[Any]:
+        snapshot = select(latest, stream_name, literal_column("1").label("is_snapshot"))
+        # A snapshot's version is below its events', so it comes first.
+        return union_all(snapshot, *parts).order_by(
+            literal_column("version"), literal_column("position")
+        )
+
     from_ = _e.version >= bindparam("p_start")
     until = _e.version < bindparam("p_stop")
 
@@ -172,6 +237,8 @@ def _compile(dialect: Dialect) -> Statements:
         load_from=compiled(load.where(from_)),
         load_until=compiled(load.where(until)),
         load_range=compiled(load.where(from_, until)),
+        load_latest=compiled(from_latest(later, versionless)),
+        load_latest_range=compiled(from_latest(later)),
         explain=compiled(
             select(_s.uuid, _s.name, _s.version).where(
                 _s.category == bindparam("p_category"),
@@ -208,13 +275,5 @@ def _compile(dialect: Dialect) -> Statements:
         ),
         insert_snapshot=compiled(snapshots.insert().inline(), SNAPSHOT_COLUMNS),
         snapshots=compiled(stored_snapshots.order_by(_sn.version, _sn.id)),
-        latest_snapshot=compiled(
-            stored_snapshots.where(
-                _sn.version >= bindparam("p_first"), _sn.version <= bindparam("p_last")
-            )
-            .order_by(_sn.version.desc(), _sn.id.desc())
-            .limit(literal_column("1"))
-            .offset(literal_column("0"))
-        ),
         delete_snapshots=compiled(delete(snapshots).where(_sn.stream_id == bindparam("p_id"))),
     )

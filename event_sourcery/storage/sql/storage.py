@@ -114,18 +114,21 @@ class SqlStorage:
     def load_from_snapshot(
         self, stream_id: StreamId, start: int | None, stop: int | None
     ) -> tuple[RawEvent | None, list[RawEvent]]:
+        sql = self._kit.sql
         params = {
             **self._stream_params(stream_id),
             "p_first": start or 0,
             "p_last": MAX_VERSION if stop is None else stop - 1,
+            "p_after": (start or 1) - 1,
         }
+        whole = start is None and stop is None
+        query = sql.load_latest if whole else sql.load_latest_range
         with self.transactions.read() as conn:
-            rows = self._kit.sql.latest_snapshot.run(conn, params)
-            if not rows:
-                return None, self._load(conn, stream_id, start, stop)
-            [snapshot] = self._raw_events(stream_id, rows)
-            assert snapshot.version is not None
-            return snapshot, self._load(conn, stream_id, snapshot.version + 1, stop)
+            found = query.run(conn, params)
+        raws = self._raw_events(stream_id, found)
+        if found and found[0][-1]:  # is_snapshot
+            return raws[0], raws[1:]
+        return None, raws
 
     def delete(self, stream_id: StreamId) -> None:
         sql = self._kit.sql
@@ -257,7 +260,7 @@ class SqlStorage:
         """Rows of the load and snapshot queries (same columns) as RawEvents."""
         if not rows:
             return []
-        stored_id = StreamId(stream_id.uuid, name=rows[0][-1], category=stream_id.category)
+        stored_id = StreamId(stream_id.uuid, name=rows[0][8], category=stream_id.category)
         uuid_out, time_out = self._kit.codec.uuid_out, self._kit.codec.time_out
         return [
             RawEvent(
@@ -271,7 +274,7 @@ class SqlStorage:
                 context,
                 time_out(at),
             )
-            for position, uuid, version, type_, schema, data, context, at, _ in rows
+            for position, uuid, version, type_, schema, data, context, at, _name, _flag in rows
         ]
 
     def _stream_params(self, stream_id: StreamId) -> dict[str, Any]:

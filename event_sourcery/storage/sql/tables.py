@@ -69,5 +69,6 @@ snapshots = Table(
     Column("schema_version", Integer, nullable=False, server_default="1"),
     Column("data", JsonDocument(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_event_sourcery_snapshots_stream_version", "stream_id", "version"),
+    # Serves "the latest snapshot" (version DESC, id DESC) as a backward scan of one entry.
+    Index("ix_event_sourcery_snapshots_stream_version", "stream_id", "version", "id"),
 )
