@@ -13,6 +13,7 @@ from event_sourcery.connect import connect, create_schema, get_event_store
 from event_sourcery.context import Context, Enricher
 from event_sourcery.errors import (
     AggregateError,
+    AggregateInUse,
     ConcurrentStreamWriteError,
     DuplicateEventId,
     DuplicateEventName,
@@ -64,6 +65,7 @@ __all__ = [
     "NO_VERSIONING",
     "Aggregate",
     "AggregateError",
+    "AggregateInUse",
     "AggregateStream",
     "ConcurrentStreamWriteError",
     "Context",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -76,12 +76,31 @@ def create_schema(engine: Engine) -> None:
     for attempt in range(_SCHEMA_ATTEMPTS):
         try:
             tables.metadata.create_all(engine)
+            _add_missing_columns(engine)
             return
         except (IntegrityError, ProgrammingError, OperationalError) as error:
-            lost_race = isinstance(error, IntegrityError) or "already exists" in str(error.orig)
+            message = str(error.orig)
+            lost_race = isinstance(error, IntegrityError) or any(
+                sign in message for sign in ("already exists", "duplicate column")
+            )
             if not lost_race or attempt == _SCHEMA_ATTEMPTS - 1:
                 raise
             time.sleep(0.01 * (attempt + 1))
+
+
+_ADDED_COLUMNS = {"event_sourcery_events": ("schema_version", "INTEGER NOT NULL DEFAULT 1")}
+"""Columns added since the first release of the tables, with the DDL that adds them."""
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring tables made by an earlier version up to date (``create_all`` only creates
+    missing tables): the added columns have defaults that are right for old rows."""
+    inspector = inspect(engine)
+    for table, (column, ddl) in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        if column not in present:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
 def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:

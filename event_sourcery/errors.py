@@ -21,6 +21,7 @@ EventStoreError
 ├── AggregateError
 │   ├── UnhandledEvent           an aggregate given an event it has no handler for
 │   ├── ReadOnlyAggregate        an aggregate loaded for time travel asked to emit
+│   ├── AggregateInUse           an aggregate already loaded (or with unsaved events) reused
 │   └── SnapshotsUnsupported     a snapshot policy on an aggregate that cannot snapshot
 ├── UnsupportedURL               connect() was given a URL it cannot open
 ├── StoreUnavailable             the database did not answer
@@ -154,15 +155,24 @@ class UndecodableEvent(EventStoreError):
     """A stored event whose registered class rejects its payload (schema drift, bad JSON)."""
 
     def __init__(
-        self, stream_id: StreamId, version: int | None, position: int, type_name: str, reason: str
+        self,
+        stream_id: StreamId,
+        version: int | None,
+        position: int,
+        type_name: str,
+        reason: str,
+        *,
+        snapshot: bool = False,
     ) -> None:
         self.stream_id = stream_id
         self.version = version
         self.position = position
         self.type_name = type_name
+        self.snapshot = snapshot
+        what, raw_read = ("snapshot", "snapshots_raw") if snapshot else ("event", "load_stream_raw")
         super().__init__(
-            f"event at position {position} (stream {stream_id}, version {version}) of type "
-            f"{type_name!r} cannot be decoded: {reason}. Read it with load_stream_raw, or fix "
+            f"{what} at position {position} (stream {stream_id}, version {version}) of type "
+            f"{type_name!r} cannot be decoded: {reason}. Read it with {raw_read}, or fix "
             "the class (or register an upcaster) so that it accepts the stored payload"
         )
 
@@ -178,9 +188,21 @@ class InvalidSnapshot(EventStoreError, ValueError):
         self.stream_id = stream_id
         self.version = version
         super().__init__(
-            f"cannot store a snapshot of stream {stream_id} at version {version!r}: {reason}. "
-            "Snapshot a version the stream has reached (after its append)"
+            f"cannot store a snapshot of stream {stream_id} at version {version!r}: {reason}"
         )
+
+    @classmethod
+    def unreached(
+        cls, stream_id: StreamId, version: int, exists: bool, stream_version: int | None
+    ) -> InvalidSnapshot:
+        """The refusal for a stream that has no event at ``version``, saying where it is."""
+        if not exists:
+            reason = "the stream does not exist; append its events first"
+        elif stream_version is None:
+            reason = "the stream is versionless, and only versioned streams have snapshots"
+        else:
+            reason = f"the stream is at version {stream_version}; snapshot a version it has"
+        return cls(stream_id, version, reason)
 
 
 class StateNotFound(EventStoreError, LookupError):
@@ -259,6 +281,18 @@ class ReadOnlyAggregate(AggregateError):
         super().__init__(
             f"this {aggregate.__qualname__} was loaded read-only {as_of}: it cannot emit "
             "events; change the stream through Repository.aggregate(...) instead"
+        )
+
+
+class AggregateInUse(AggregateError):
+    """The repository was given an aggregate instance that was already loaded."""
+
+    def __init__(self, aggregate: type) -> None:
+        self.aggregate = aggregate
+        super().__init__(
+            f"this {aggregate.__qualname__} was already loaded from a stream or holds events "
+            "not yet saved: loading the stream into it would apply events twice; pass a new "
+            f"{aggregate.__qualname__}()"
         )
 
 

@@ -115,10 +115,14 @@ class EventStore:
         stream = StreamId.of(stream_id)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise InvalidSnapshot(stream, version, "versions are whole numbers from 1")
+        if version > MAX_VERSION:
+            raise InvalidSnapshot(stream, version, f"versions stop at {MAX_VERSION}")
         if not isinstance(snapshot, Event):
-            raise InvalidSnapshot(stream, version, f"{snapshot!r} is not an Event")
+            raise InvalidSnapshot(
+                stream, version, f"{snapshot!r} is not an Event; pass an Event subclass instance"
+            )
         [new] = encode([snapshot], self.registry)
-        self.storage.save_snapshot(stream, min(version, MAX_VERSION), new)
+        self.storage.save_snapshot(stream, version, new)
 
     def snapshots(self, stream_id: UUID | StreamId) -> list[Recorded[Event]]:
         """The stream's snapshots, oldest version first, decoded (``RecordedSnapshot``)."""

@@ -14,7 +14,7 @@ from pydantic_core import PydanticSerializationError
 from event_sourcery.context import EMPTY_CONTEXT, Context, Enricher, enrich
 from event_sourcery.errors import InvalidEnvelope, UndecodableEvent, UnsupportedSchemaVersion
 from event_sourcery.event import Event
-from event_sourcery.records import Envelope, RawEvent, Recorded
+from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry
 from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
 
@@ -62,13 +62,14 @@ def decode_all(
     """Decode rows in bulk: each (type, schema version) is resolved once, and the frozen
     records' slots are filled in directly, which costs half of going through ``__init__``."""
     readers: dict[tuple[str, int], Reader] = {}
+    snapshots = record is RecordedSnapshot
     new, set_slot = object.__new__, object.__setattr__
     decoded: list[Recorded[Event]] = []
     for raw in raws:
         uuid, stream_id, version, position, type_name, schema, data_json, context_json, at = raw
         read = readers.get((type_name, schema))
         if read is None:
-            read = readers[(type_name, schema)] = _reader(registry, raw)
+            read = readers[(type_name, schema)] = _reader(registry, raw, snapshots)
         try:
             event = read(data_json)
             context = (
@@ -78,10 +79,12 @@ def decode_all(
             )
         except ValidationError as error:
             raise UndecodableEvent(
-                stream_id, version, position, type_name, _reason(error)
+                stream_id, version, position, type_name, _reason(error), snapshot=snapshots
             ) from None
         except _UpcasterFailed as error:
-            raise UndecodableEvent(stream_id, version, position, type_name, str(error)) from None
+            raise UndecodableEvent(
+                stream_id, version, position, type_name, str(error), snapshot=snapshots
+            ) from None
         recorded: Recorded[Event] = new(record)
         set_slot(recorded, "event", event)
         set_slot(recorded, "uuid", uuid)
@@ -98,7 +101,7 @@ class _UpcasterFailed(Exception):
     """An upcaster raised on a stored payload; becomes UndecodableEvent naming the row."""
 
 
-def _reader(registry: EventRegistry, raw: RawEvent) -> Reader:
+def _reader(registry: EventRegistry, raw: RawEvent, snapshot: bool) -> Reader:
     """Payload JSON to event for rows of ``raw``'s type and schema version: straight into
     the class when the row is current, through the upcaster chain when it is older."""
     cls = registry.resolve(raw.type, raw.stream_id)
@@ -108,7 +111,9 @@ def _reader(registry: EventRegistry, raw: RawEvent) -> Reader:
         return validate
 
     def refuse(reason: str) -> UnsupportedSchemaVersion:
-        return UnsupportedSchemaVersion(raw.stream_id, raw.version, raw.position, raw.type, reason)
+        return UnsupportedSchemaVersion(
+            raw.stream_id, raw.version, raw.position, raw.type, reason, snapshot=snapshot
+        )
 
     if stored > current or stored < 1:
         raise refuse(

@@ -49,10 +49,18 @@ class Aggregate:
         super().__init_subclass__(**kwargs)
         handlers: dict[type[Event], str] = {}
         for klass in reversed(cls.__mro__):
+            own: dict[type[Event], str] = {}
             for name, member in vars(klass).items():
                 event_type = getattr(member, "__applies__", None)
-                if event_type is not None:
-                    handlers[event_type] = name
+                if event_type is None:
+                    continue
+                if event_type in own:
+                    raise TypeError(
+                        f"{klass.__qualname__} has two handlers for {event_type.__qualname__}: "
+                        f"{own[event_type]} and {name}"
+                    )
+                own[event_type] = name
+            handlers.update(own)
         cls.__handlers__ = handlers
 
     def __apply__(self, event: Event) -> None:

@@ -11,12 +11,13 @@ from uuid import UUID
 
 from event_sourcery.context import Context
 from event_sourcery.errors import (
-    EventStoreError,
+    AggregateInUse,
     InvalidRange,
     InvalidStreamId,
     SnapshotSkipped,
     SnapshotsUnsupported,
     StateNotFound,
+    VersioningMismatch,
 )
 from event_sourcery.event_sourcing.aggregate import Aggregate, AggregateStream
 from event_sourcery.event_sourcing.snapshot_policy import EveryNEvents, SnapshotPolicy
@@ -31,7 +32,8 @@ class Repository(Generic[A]):
     """Loads aggregates from an event store and saves what they emit.
 
     ``snapshot_every=N`` (or a ``SnapshotPolicy``) snapshots an aggregate whenever a save
-    crosses a multiple of N; loads start from the latest snapshot the aggregate can read.
+    crosses a multiple of N; loads start from the latest snapshot (when its class can no
+    longer read it, from the first event). Streams must be versioned.
     """
 
     def __init__(
@@ -54,6 +56,8 @@ class Repository(Generic[A]):
         """
         if self.snapshot_policy is not None and not type(aggregate).can_snapshot():
             raise SnapshotsUnsupported(type(aggregate))
+        if "__stream__" in aggregate.__dict__ or aggregate.__pending__():
+            raise AggregateInUse(type(aggregate))
         stream = stream_of(stream_id, type(aggregate))
         loaded = self._rebuild(stream, aggregate, stop=None)
         tracked = AggregateStream(aggregate, stream, loaded)
@@ -87,6 +91,10 @@ class Repository(Generic[A]):
             stop, as_of = None, "as it was when loaded"
         loaded = self._rebuild(stream, instance, stop)
         if version is not None and loaded < version:
+            # A ranged load of a versionless stream is empty: say why instead.
+            head = self.event_store.load_stream_raw(stream)[:1]
+            if head and head[0].version is None:
+                raise VersioningMismatch(stream, stream_is_versioned=False)
             reason = f"it is at version {loaded}" if loaded else "it has no events"
             raise StateNotFound(stream, f"version {version}", reason)
         instance.__stream__ = AggregateStream(instance, stream, loaded, read_only=as_of)
@@ -98,12 +106,13 @@ class Repository(Generic[A]):
         for record in self.event_store.load_stream(
             stream, stop=stop, snapshots=type(aggregate).can_snapshot()
         ):
+            if record.version is None:
+                raise VersioningMismatch(stream, stream_is_versioned=False)
             if isinstance(record, RecordedSnapshot):
                 aggregate.__restore__(record.event)
             else:
                 aggregate.__apply__(record.event)
-            if record.version is not None:
-                version = record.version
+            version = record.version
         return version
 
     def _stop_at(self, stream: StreamId, at: datetime) -> int:
@@ -111,6 +120,8 @@ class Repository(Generic[A]):
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise InvalidRange("at", at, "not an aware datetime: give it a timezone")
         raws = self.event_store.load_stream_raw(stream)
+        if raws and raws[0].version is None:
+            raise VersioningMismatch(stream, stream_is_versioned=False)
         count = 0
         for raw in raws:
             if raw.created_at > at:
@@ -123,7 +134,7 @@ class Repository(Generic[A]):
                 else "it has no events"
             )
             raise StateNotFound(stream, at.isoformat(), reason)
-        return (raws[count - 1].version or count) + 1
+        return count + 1  # versions run from 1 without gaps
 
     def _save(self, aggregate: A, tracked: AggregateStream, context: Context | None) -> None:
         with aggregate.__persisting_changes__() as pending:
@@ -141,11 +152,19 @@ class Repository(Generic[A]):
             self._snapshot(aggregate, tracked.stream_id, after)
 
     def _snapshot(self, aggregate: A, stream: StreamId, version: int) -> None:
-        """A snapshot only saves replaying: failing to take one must not fail the save."""
+        """A snapshot only saves replaying: failing to take one (the store refused it, or
+        ``__snapshot__`` raised) must not fail a save whose events are stored."""
         try:
             self.event_store.save_snapshot(stream, aggregate.__snapshot__(), version)
-        except EventStoreError as error:
-            warnings.warn(SnapshotSkipped(f"no snapshot taken: {error}"), stacklevel=4)
+        except Exception as error:
+            # Levels: here, _save, aggregate(), contextlib's __exit__, the with statement.
+            warnings.warn(
+                SnapshotSkipped(
+                    f"no snapshot of stream {stream} taken at version {version}: "
+                    f"{type(error).__name__}: {error}"
+                ),
+                stacklevel=5,
+            )
 
 
 def stream_of(stream_id: UUID | StreamId, aggregate: type[Aggregate]) -> StreamId:

@@ -72,18 +72,8 @@ class InMemoryStorage:
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
         with self._lock:
             stream = self._streams.get(stream_id)
-            if stream is None:
-                return []
-            events = list(stream.events)
-        if start is None and stop is None:
-            return events
-        return [
-            e
-            for e in events
-            if e.version is not None
-            and (start is None or e.version >= start)
-            and (stop is None or e.version < stop)
-        ]
+            events = [] if stream is None else list(stream.events)
+        return _in_range(events, start, stop)
 
     def delete(self, stream_id: StreamId) -> None:
         with self._lock:
@@ -97,13 +87,9 @@ class InMemoryStorage:
     def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
         with self._lock:
             stream = self._streams.get(stream_id)
-            if stream is None:
-                raise InvalidSnapshot(stream_id, version, "the stream does not exist")
-            if not stream.versioned:
-                raise InvalidSnapshot(stream_id, version, "the stream is versionless")
-            if not 1 <= version <= len(stream.events):
-                reason = f"the stream is at version {len(stream.events)}"
-                raise InvalidSnapshot(stream_id, version, reason)
+            if stream is None or not stream.versioned or not 1 <= version <= len(stream.events):
+                current = len(stream.events) if stream is not None and stream.versioned else None
+                raise InvalidSnapshot.unreached(stream_id, version, stream is not None, current)
             stream.snapshots.append(
                 RawEvent(
                     uuid=snapshot.uuid,
@@ -128,16 +114,16 @@ class InMemoryStorage:
     def load_from_snapshot(
         self, stream_id: StreamId, start: int | None, stop: int | None
     ) -> tuple[RawEvent | None, list[RawEvent]]:
-        covering = [
-            snapshot
-            for snapshot in self.snapshots(stream_id)
-            if (start is None or _version_of(snapshot) >= start)
-            and (stop is None or _version_of(snapshot) < stop)
-        ]
+        with self._lock:  # one read, as the SQL backend's one statement
+            stream = self._streams.get(stream_id)
+            if stream is None:
+                return None, []
+            events, snapshots = list(stream.events), list(stream.snapshots)
+        covering = _in_range(snapshots, start, stop)
         if not covering:
-            return None, self.load(stream_id, start, stop)
+            return None, _in_range(events, start, stop)
         latest = covering[-1]
-        return latest, self.load(stream_id, _version_of(latest) + 1, stop)
+        return latest, _in_range(events, _version_of(latest) + 1, stop)
 
     def close(self) -> None:
         """Nothing to release: the streams stay readable."""
@@ -166,3 +152,17 @@ class InMemoryStorage:
 
 def _version_of(snapshot: RawEvent) -> int:
     return snapshot.version or 0
+
+
+def _in_range(rows: list[RawEvent], start: int | None, stop: int | None) -> list[RawEvent]:
+    """Rows with ``start <= version < stop``; every row when both are None (versionless
+    streams included), none without a version otherwise."""
+    if start is None and stop is None:
+        return rows
+    return [
+        row
+        for row in rows
+        if row.version is not None
+        and (start is None or row.version >= start)
+        and (stop is None or row.version < stop)
+    ]

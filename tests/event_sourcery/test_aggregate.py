@@ -85,3 +85,14 @@ def test_every_n_events_snapshots_when_a_save_crosses_a_multiple(
 def test_every_n_events_needs_a_positive_int(n: object) -> None:
     with pytest.raises(InvalidRange, match="snapshot_every"):
         EveryNEvents(n)  # type: ignore[arg-type]
+
+
+def test_two_handlers_for_one_event_type_in_one_class_are_refused() -> None:
+    with pytest.raises(TypeError, match="two handlers for Deposited"):
+
+        class Confused(Aggregate):
+            @applies(Deposited)
+            def _one(self, event: Deposited) -> None: ...
+
+            @applies(Deposited)
+            def _other(self, event: Deposited) -> None: ...

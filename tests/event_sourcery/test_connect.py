@@ -139,3 +139,21 @@ def test_processes_opening_a_fresh_sqlite_file_at_once_all_succeed(tmp_path: Pat
         pool.map_async(_connect_and_append, [url] * 8).get(timeout=120)
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
         assert raw.execute("SELECT count(*) FROM event_sourcery_events").fetchone() == (8,)
+
+
+def test_tables_from_before_schema_versions_are_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    store = connect(f"sqlite:///{path}")
+    stream = uuid4()
+    store.append(Deposited(amount=1), stream_id=stream)
+    store.close()
+    with sqlite3.connect(path) as db:  # as the first release made the table
+        db.execute("ALTER TABLE event_sourcery_events DROP COLUMN schema_version")
+    reopened = connect(f"sqlite:///{path}")
+    assert [r.schema_version for r in reopened.load_stream_raw(stream)] == [1]
+    reopened.append(Deposited(amount=2), stream_id=stream, expected_version=1)
+    assert [e.event for e in reopened.load_stream(stream)] == [
+        Deposited(amount=1),
+        Deposited(amount=2),
+    ]
+    reopened.close()

@@ -33,6 +33,7 @@ SAMPLES: list[errors.EventStoreError] = [
     errors.UnhandledEvent(int, str),
     errors.ReadOnlyAggregate(int, "as of version 3"),
     errors.SnapshotsUnsupported(int),
+    errors.AggregateInUse(int),
 ]
 
 

@@ -33,7 +33,9 @@ _this_stream = (_s.uuid == bindparam("p_uuid"), _s.category == bindparam("p_cate
 @dataclass(frozen=True)
 class Statements:
     """Parameters: p_uuid and p_category name the stream; p_name, p_count, p_expected,
-    p_start and p_stop as each statement says."""
+    p_start, p_stop, p_first, p_last, p_after, p_id and p_version as each statement says.
+    Loads return (position, uuid, version, type, schema_version, data, context,
+    created_at, stream name, is_snapshot)."""
 
     create_stream: DriverStatement
     """New stream at version ``count``; no row back if it exists (or its name is taken)."""
@@ -74,6 +76,8 @@ class Statements:
     delete_snapshots: DriverStatement
 
 
+ROW_FIELDS = ("position", "uuid", "version", "type", "schema_version", "data")
+"""The leading columns of every loaded row, events and snapshots alike."""
 EVENT_COLUMNS = (
     "uuid",
     "stream_id",
@@ -121,33 +125,18 @@ def _compile(dialect: Dialect) -> Statements:
         version=null(),
     )
     key = [_s.uuid, _s.category]
-    # Every load returns these columns; the last says whether the row is a snapshot.
-    stored_events = select(
-        _e.position,
-        _e.uuid,
-        _e.version,
-        _e.type,
-        _e.schema_version,
-        _e.data,
-        _e.context,
-        _e.created_at,
-        _s.name,
-        literal_column("0").label("is_snapshot"),
-    ).join_from(events, streams, _e.stream_id == _s.id)
+    # Every load returns a row's fields, its stream's name and whether it is a snapshot.
+    event_fields = (*[_e[name] for name in ROW_FIELDS], _e.context, _e.created_at)
+    no_context: ColumnElement[str] = literal_column("'{}'").label("context")  # snapshots: none
+    snapshot_fields = (*[_sn[name] for name in ROW_FIELDS], no_context, _sn.created_at)
+    is_event: ColumnElement[int] = literal_column("0")
+    is_snapshot: ColumnElement[int] = literal_column("1")
+    stored_events = select(*event_fields, _s.name, is_event.label("is_snapshot")).join_from(
+        events, streams, _e.stream_id == _s.id
+    )
     load = stored_events.where(*_this_stream).order_by(_e.version, _e.position)
     stored_snapshots = (
-        select(
-            _sn.position,
-            _sn.uuid,
-            _sn.version,
-            _sn.type,
-            _sn.schema_version,
-            _sn.data,
-            literal_column("'{}'").label("context"),  # snapshots carry no context
-            _sn.created_at,
-            _s.name,
-            literal_column("1").label("is_snapshot"),
-        )
+        select(*snapshot_fields, _s.name, is_snapshot.label("is_snapshot"))
         .join_from(snapshots, streams, _sn.stream_id == _s.id)
         .where(*_this_stream)
     )
@@ -161,16 +150,7 @@ def _compile(dialect: Dialect) -> Statements:
     stream_pk = select(this_stream.c.id).scalar_subquery()
     stream_name = select(this_stream.c.name).scalar_subquery().label("name")
     latest = (
-        select(
-            _sn.position,
-            _sn.uuid,
-            _sn.version,
-            _sn.type,
-            _sn.schema_version,
-            _sn.data,
-            literal_column("'{}'").label("context"),
-            _sn.created_at,
-        )
+        select(*snapshot_fields)
         .where(
             _sn.stream_id == stream_pk,
             _sn.version >= bindparam("p_first"),
@@ -181,18 +161,7 @@ def _compile(dialect: Dialect) -> Statements:
         .offset(literal_column("0"))
         .cte("latest_snapshot")
     )
-    event_columns: tuple[ColumnElement[Any], ...] = (
-        _e.position,
-        _e.uuid,
-        _e.version,
-        _e.type,
-        _e.schema_version,
-        _e.data,
-        _e.context,
-        _e.created_at,
-        stream_name,
-        literal_column("0").label("is_snapshot"),
-    )
+    event_columns = (*event_fields, stream_name, is_event.label("is_snapshot"))
     later = select(*event_columns).where(
         _e.stream_id == stream_pk,
         _e.version
@@ -202,7 +171,7 @@ def _compile(dialect: Dialect) -> Statements:
     versionless = select(*event_columns).where(_e.stream_id == stream_pk, _e.version.is_(None))
 
     def from_latest(*parts: Select[Any]) -> CompoundSelect[Any]:
-        snapshot = select(latest, stream_name, literal_column("1").label("is_snapshot"))
+        snapshot = select(latest, stream_name, is_snapshot.label("is_snapshot"))
         # A snapshot's version is below its events', so it comes first.
         return union_all(snapshot, *parts).order_by(
             literal_column("version"), literal_column("position")

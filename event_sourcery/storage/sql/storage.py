@@ -89,10 +89,13 @@ class SqlStorage:
             # Lock the stream row as an append does, so that a delete in flight either
             # finishes first (and the stream is gone) or waits for the snapshot.
             if not sql.lock_stream.run(conn, self._stream_params(stream_id)):
-                raise InvalidSnapshot(stream_id, version, "the stream does not exist")
+                raise InvalidSnapshot.unreached(stream_id, version, False, None)
             found = sql.event_at.run(conn, {**self._stream_params(stream_id), "p_version": version})
             if not found:
-                raise InvalidSnapshot(stream_id, version, self._why_no_event(conn, stream_id))
+                [(_, _, current)] = sql.explain.run(
+                    conn, {**self._stream_params(stream_id), "p_name": None}
+                )
+                raise InvalidSnapshot.unreached(stream_id, version, True, current)
             [(stream_pk, position)] = found
             row = (
                 codec.uuid_in(snapshot.uuid),
@@ -245,16 +248,6 @@ class SqlStorage:
         if (version is None) == expected.versioned:
             return VersioningMismatch(stream_id, version is not None)
         return ConcurrentStreamWriteError(stream_id, expected.exact or 0, version)
-
-    def _why_no_event(self, conn: DBAPIConnection, stream_id: StreamId) -> str:
-        params = {**self._stream_params(stream_id), "p_name": None}
-        rows = self._kit.sql.explain.run(conn, params)
-        if not rows:
-            return "the stream does not exist"
-        version = rows[0][2]
-        if version is None:
-            return "the stream is versionless"
-        return f"the stream is at version {version}"
 
     def _raw_events(self, stream_id: StreamId, rows: list[Any]) -> list[RawEvent]:
         """Rows of the load and snapshot queries (same columns) as RawEvents."""

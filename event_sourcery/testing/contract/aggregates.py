@@ -4,31 +4,43 @@ LightSwitch scenario; automatic snapshots and what loading after one reads."""
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from event_sourcery.errors import (
+    AggregateInUse,
     ConcurrentStreamWriteError,
     InvalidStreamId,
     SnapshotSkipped,
     SnapshotsUnsupported,
     UnhandledEvent,
+    VersioningMismatch,
 )
+from event_sourcery.event import Event
 from event_sourcery.event_sourcing import Repository
 from event_sourcery.event_store import EventStore
 from event_sourcery.registry import EventRegistry
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.aggregates import Account, Lamp, LightSwitch
 from event_sourcery.testing.backend import Backend
-from event_sourcery.testing.contract.base import BaseContract
+from event_sourcery.testing.contract.base import BaseContract, deposits
 from event_sourcery.testing.counting import CountingStorage
 from event_sourcery.testing.events import AccountSnapshotV0, Deposited, TurnedOff, TurnedOn
+from event_sourcery.versioning import NO_VERSIONING
 
 
-def fill(repository: Repository[Account], stream: StreamId, saves: int, per_save: int) -> None:
+def fill(
+    repository: Repository[Any],
+    stream: StreamId,
+    saves: int,
+    per_save: int,
+    make: type[Account] = Account,
+) -> None:
     for _ in range(saves):
-        with repository.aggregate(stream, Account()) as account:
+        with repository.aggregate(stream, make()) as account:
             for _ in range(per_save):
                 account.deposit(1)
 
@@ -132,7 +144,7 @@ class AggregateContract(BaseContract):
         assert [s.version for s in store.snapshots_raw(stream)] == [3, 6, 12]
         assert store.snapshots(stream)[-1].event.model_dump() == {"balance": 12, "deposits": 12}
 
-    def test_loading_after_a_snapshot_applies_and_reads_only_later_events(
+    def test_loading_after_a_snapshot_applies_and_loads_only_later_events(
         self, store: EventStore
     ) -> None:
         stream = StreamId(uuid4(), category="account")
@@ -163,6 +175,46 @@ class AggregateContract(BaseContract):
             warnings.simplefilter("error")
             healed = Repository[Account](backend.open()).load(stream, Account)
         assert (healed.balance, healed.restored_from, healed.applied) == (5, 5, 0)
+
+    def test_a_snapshot_that_fails_never_fails_a_save_already_stored(
+        self, store: EventStore
+    ) -> None:
+        class Fragile(Account):
+            def __snapshot__(self) -> Event:
+                raise KeyError("balance")
+
+        stream = StreamId(uuid4(), category="account")
+        repository = Repository[Fragile](store, snapshot_every=1)
+        with pytest.warns(SnapshotSkipped, match="KeyError") as caught:
+            fill(repository, stream, saves=1, per_save=1, make=Fragile)
+        assert caught[0].filename == __file__
+        assert [e.version for e in store.load_stream(stream)] == [1]
+        assert store.snapshots_raw(stream) == []
+
+    def test_a_versionless_stream_is_refused_by_the_repository(self, store: EventStore) -> None:
+        stream = StreamId(uuid4(), category="account")
+        store.append(*deposits(5, 7), stream_id=stream, expected_version=NO_VERSIONING)
+        repository = Repository[Account](store)
+        with pytest.raises(VersioningMismatch, match="versionless"):
+            repository.aggregate(stream, Account()).__enter__()
+        for point in ({"version": 1}, {"at": datetime.now(UTC)}, {}):
+            with pytest.raises(VersioningMismatch, match="versionless"):
+                repository.load(stream, Account, **point)
+
+    def test_an_aggregate_instance_is_loaded_once(self, store: EventStore) -> None:
+        repository = Repository[Account](store)
+        stream = uuid4()
+        with repository.aggregate(stream, Account()) as account:
+            account.deposit(1)
+        with pytest.raises(AggregateInUse):
+            repository.aggregate(stream, account).__enter__()
+        unsaved = Account()
+        unsaved.deposit(2)
+        with pytest.raises(AggregateInUse):
+            repository.aggregate(stream, unsaved).__enter__()
+        past = repository.load(stream, Account, version=1)
+        with pytest.raises(AggregateInUse):
+            repository.aggregate(stream, past).__enter__()
 
     def test_a_snapshot_policy_needs_an_aggregate_that_can_snapshot(
         self, store: EventStore

@@ -62,6 +62,8 @@ class SnapshotContract(BaseContract):
         assert versions(store, stream, start=7) == [7, 8, 9, 10]
         assert versions(store, stream, start=2, stop=3) == [2]
         assert versions(store, stream, stop=1) == []
+        assert versions(store, stream, start=6, stop=8) == [6, 7]  # a snapshot at start
+        assert versions(store, stream, start=3, stop=4) == [3]  # ... and at stop - 1
         [head, *_] = store.load_stream(stream, start=4, stop=9)
         assert isinstance(head, RecordedSnapshot)
         assert head.event == snapshot(6)
@@ -130,7 +132,7 @@ class SnapshotContract(BaseContract):
         store.append(*deposits(5), stream_id=stream)
         assert [e.event for e in store.load_stream(stream)] == deposits(5)
 
-    def test_a_load_after_a_snapshot_reads_only_the_later_event_rows(
+    def test_a_load_after_a_snapshot_takes_only_the_later_event_rows_from_storage(
         self, store: EventStore
     ) -> None:
         stream = uuid4()
@@ -143,13 +145,14 @@ class SnapshotContract(BaseContract):
     def test_a_snapshot_its_class_cannot_read_is_skipped_for_the_events(
         self, backend: Backend
     ) -> None:
+        """The warning names the snapshot and where to read it raw."""
         stream = uuid4()
         old = EventRegistry()
         old.add(AccountSnapshotV0, "contract.AccountSnapshot")
         writer = backend.open(registry=old)
         writer.append(*deposits(1, 2, 3), stream_id=stream)
         writer.save_snapshot(stream, AccountSnapshotV0(total="six"), version=3)
-        with pytest.warns(SnapshotSkipped, match="contract.AccountSnapshot"):
+        with pytest.warns(SnapshotSkipped, match="snapshot at position .* snapshots_raw"):
             loaded = backend.open().load_stream(stream)
         assert [e.event for e in loaded] == deposits(1, 2, 3)
 
