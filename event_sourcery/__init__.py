@@ -55,6 +55,7 @@ from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapsho
 from event_sourcery.registry import EventRegistry, Upcaster, default_registry, upcaster
 from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.protocol import NewEvent, Storage
+from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ANY, MAX_VERSION, NO_VERSIONING, ExpectedVersion, Versioning
@@ -80,6 +81,7 @@ __all__ = [
     "EventTypeError",
     "EveryNEvents",
     "ExpectedVersion",
+    "Horizon",
     "InMemoryStorage",
     "InvalidEnvelope",
     "InvalidExpectedVersion",
@@ -91,6 +93,7 @@ __all__ = [
     "NewEvent",
     "NoEventsToAppend",
     "RawEvent",
+    "ReadFilter",
     "ReadOnlyAggregate",
     "Recorded",
     "RecordedSnapshot",

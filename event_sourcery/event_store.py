@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Self
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapsho
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
+from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning
 
@@ -134,6 +136,64 @@ class EventStore:
         """The stream's snapshots undecoded, each with its version, time, type and JSON."""
         return self.storage.snapshots(StreamId.of(stream_id))
 
+    def read_all(
+        self,
+        after: int = 0,
+        limit: int | None = None,
+        *,
+        types: Iterable[type[Event] | str] | None = None,
+        categories: Iterable[str | None] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Recorded[Event]]:
+        """Events of every stream after position ``after`` (exclusive), in position order,
+        at most ``limit``. ``types`` (classes, with their subclasses, or stored names),
+        ``categories`` (None: streams without one) and the recording time
+        (``since <= created_at < until``) filter them, combined. Never returns an event
+        past ``position``, so a reader that goes on from the last position it got skips
+        nothing that commits later."""
+        raws = self.read_all_raw(
+            after, limit, types=types, categories=categories, since=since, until=until
+        )
+        with collector_paused():
+            return decode_all(raws, self.registry)
+
+    def read_all_raw(
+        self,
+        after: int = 0,
+        limit: int | None = None,
+        *,
+        types: Iterable[type[Event] | str] | None = None,
+        categories: Iterable[str | None] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RawEvent]:
+        """``read_all`` undecoded: type names and JSON, for tools."""
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise InvalidRange("after", after, "not a position: use an int >= 0")
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
+        ):
+            raise InvalidRange("limit", limit, "not a number of events: use an int >= 0 or None")
+        read = ReadFilter(
+            types=None if types is None else self.registry.names_for(types),
+            categories=None if categories is None else tuple(c or "" for c in categories),
+            since=_moment(since, "since"),
+            until=_moment(until, "until"),
+        )
+        with collector_paused():
+            return self.storage.read_all(after, limit, read)
+
+    @property
+    def position(self) -> int:
+        """The position up to which every event is committed and readable."""
+        return self.storage.horizon().position
+
+    def horizon(self) -> Horizon:
+        """How far readers of the whole store may go, and which writers hold them back
+        since when (``Horizon``)."""
+        return self.storage.horizon()
+
     def close(self) -> None:
         """Release the connections ``connect()`` opened; a store bound to a session or an
         engine you passed in leaves them to you."""
@@ -148,6 +208,16 @@ class EventStore:
     def delete_stream(self, stream_id: UUID | StreamId) -> None:
         """Remove the stream, its events and its snapshots; a missing stream does nothing."""
         self.storage.delete(StreamId.of(stream_id))
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _moment(value: datetime | None, label: str) -> datetime | None:
+    if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+        raise InvalidRange(label, value, "not an aware datetime: give it a timezone")
+    return value
 
 
 def _version(value: int | None, label: str) -> int | None:

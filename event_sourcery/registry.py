@@ -3,7 +3,7 @@ and so do the upcasters that bring old payloads up to a class's current schema v
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from event_sourcery.errors import DuplicateEventName, InvalidUpcaster, UnknownEventType
@@ -64,6 +64,18 @@ class EventRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._classes
+
+    def names_for(self, types: Iterable[type[Event] | str]) -> tuple[str, ...]:
+        """Stored names of ``types``: a name as given; a class with every registered
+        subclass of it."""
+        names: set[str] = set()
+        for item in types:
+            if isinstance(item, str):
+                names.add(item)
+            else:
+                names.add(self.name_of(item))
+                names.update(n for n, cls in self._classes.items() if issubclass(cls, item))
+        return tuple(sorted(names))
 
     def upcaster(self, event: type[Event] | str, from_version: int) -> Callable[[U], U]:
         """Decorate a function that turns ``event``'s payloads of schema version

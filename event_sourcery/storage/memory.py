@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from event_sourcery.errors import (
 )
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
+from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
@@ -36,6 +38,7 @@ class InMemoryStorage:
         self._names: dict[tuple[str, str | None], StreamId] = {}
         self._uuids: set[object] = set()
         self._position = 0
+        self._log: list[RawEvent] = []  # every stored event, in position order
 
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
@@ -68,6 +71,7 @@ class InMemoryStorage:
                     )
                 )
                 self._uuids.add(new.uuid)
+                self._log.append(stream.events[-1])
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
         with self._lock:
@@ -83,6 +87,8 @@ class InMemoryStorage:
             if stream.stream_id.name is not None:
                 del self._names[(stream.stream_id.name, stream.stream_id.category)]
             self._uuids.difference_update(e.uuid for e in stream.events)
+            gone = {e.position for e in stream.events}
+            self._log = [e for e in self._log if e.position not in gone]
 
     def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
         with self._lock:
@@ -125,6 +131,24 @@ class InMemoryStorage:
         latest = covering[-1]
         return latest, _in_range(events, _version_of(latest) + 1, stop)
 
+    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
+        if limit == 0:
+            return []
+        with self._lock:  # appends hold the lock, so the log is always whole
+            start = bisect.bisect_right(self._log, after, key=_position_of)
+            tail = self._log[start:]
+        selected: list[RawEvent] = []
+        for event in tail:
+            if _passes(event, read):
+                selected.append(event)
+                if limit is not None and len(selected) >= limit:
+                    break
+        return selected
+
+    def horizon(self) -> Horizon:
+        with self._lock:
+            return Horizon(self._position, self._position)
+
     def close(self) -> None:
         """Nothing to release: the streams stay readable."""
 
@@ -148,6 +172,19 @@ class InMemoryStorage:
         if stream_id.name is not None:
             self._names[(stream_id.name, stream_id.category)] = stream_id
         return stream
+
+
+def _position_of(event: RawEvent) -> int:
+    return event.position
+
+
+def _passes(event: RawEvent, read: ReadFilter) -> bool:
+    return (
+        (read.types is None or event.type in read.types)
+        and (read.categories is None or (event.stream_id.category or "") in read.categories)
+        and (read.since is None or event.created_at >= read.since)
+        and (read.until is None or event.created_at < read.until)
+    )
 
 
 def _version_of(snapshot: RawEvent) -> int:

@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from event_sourcery.records import RawEvent
+from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
@@ -68,6 +69,16 @@ class Storage(Protocol):
         """The snapshot with the highest version in ``start <= version < stop`` (of two at
         one version, the later saved) and the events after it up to ``stop``; with no such
         snapshot, None and what ``load`` returns. Both come from one read."""
+        ...
+
+    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
+        """Events of every stream with ``position > after`` that ``read`` lets through, in
+        position order, at most ``limit``; never past ``horizon().position``, so that no
+        event that commits later can have a position below one returned."""
+        ...
+
+    def horizon(self) -> Horizon:
+        """How far readers of the whole store may safely go, and what holds them back."""
         ...
 
     def close(self) -> None:

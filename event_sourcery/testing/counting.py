@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NewEvent, Storage
+from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
@@ -42,6 +43,14 @@ class CountingStorage:
 
     def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
         return self.inner.snapshots(stream_id)
+
+    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
+        rows = self.inner.read_all(after, limit, read)
+        self.rows_read += len(rows)
+        return rows
+
+    def horizon(self) -> Horizon:
+        return self.inner.horizon()
 
     def close(self) -> None:
         self.inner.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Engine, Table, event
+from sqlalchemy import Engine, Select, Table, bindparam, cast, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 
@@ -21,6 +21,13 @@ def insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert
     if dialect_name == "sqlite":
         return sqlite.insert(table)
     raise UnsupportedURL(dialect_name, f"the {dialect_name!r} dialect is not supported")
+
+
+def json_values(dialect_name: str, parameter: str) -> Select[Any]:
+    """The strings of a JSON array passed as ``parameter``, as a subquery for ``IN``."""
+    if dialect_name == "postgresql":
+        return select(func.jsonb_array_elements_text(cast(bindparam(parameter), postgresql.JSONB)))
+    return select(literal_column("value")).select_from(func.json_each(bindparam(parameter)))
 
 
 SAVEPOINT = "SAVEPOINT event_sourcery_append"

@@ -215,13 +215,7 @@ def _compile(dialect: Dialect) -> Statements:
             )
         ),
         uuids_taken=compiled(
-            select(_e.uuid).where(
-                _e.uuid.in_(
-                    select(literal_column("value")).select_from(
-                        func.json_each(bindparam("p_uuids"))
-                    )
-                )
-            )
+            select(_e.uuid).where(_e.uuid.in_(dialects.json_values(dialect.name, "p_uuids")))
         ),
         undo_advance=compiled(
             update(streams).where(_s.id == bindparam("p_id")).values(version=bindparam("p_version"))

@@ -23,11 +23,20 @@ from event_sourcery.errors import (
 )
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql.driver import ValueCodec
+from event_sourcery.storage.sql.global_order import (
+    GapGuard,
+    read_all_statement,
+    read_filter_params,
+    sqlite_horizon,
+)
 from event_sourcery.storage.sql.statements import Statements, statements_for
 from event_sourcery.storage.sql.transactions import Transactions
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion
+
+_NO_LIMIT = 2**62
 
 
 class _Refused(Exception):
@@ -45,6 +54,7 @@ class SqlStorage:
 
     def __init__(self, transactions: Transactions) -> None:
         self.transactions = transactions
+        self._gap_guard = GapGuard()
 
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
@@ -143,6 +153,54 @@ class SqlStorage:
                 sql.delete_snapshots.run(conn, {"p_id": locked[0][0]})
                 sql.delete_events.run(conn, {"p_id": locked[0][0]})
                 sql.delete_stream.run(conn, {"p_id": locked[0][0]})
+
+    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
+        codec = self._kit.codec
+        with self.transactions.read() as conn:
+            safe = self._horizon(conn).position
+            if safe <= after or limit == 0:
+                return []
+            query = read_all_statement(
+                self.transactions.dialect,
+                read.types is not None,
+                read.categories is not None,
+                read.since is not None,
+                read.until is not None,
+            )
+            params = read_filter_params(after, safe, limit or _NO_LIMIT, read, codec.time_in)
+            rows = query.run(conn, params)
+        uuid_out, time_out = codec.uuid_out, codec.time_out
+        stream_ids: dict[tuple[Any, str], StreamId] = {}
+        raws = []
+        for position, uuid, version, type_, schema, data, context, at, s_uuid, name, cat in rows:
+            stream_id = stream_ids.get((s_uuid, cat))
+            if stream_id is None:
+                stream_id = stream_ids[(s_uuid, cat)] = StreamId(
+                    uuid_out(s_uuid), name=name, category=cat or None
+                )
+            raws.append(
+                RawEvent(
+                    uuid_out(uuid),
+                    stream_id,
+                    version,
+                    position,
+                    type_,
+                    schema,
+                    data,
+                    context,
+                    time_out(at),
+                )
+            )
+        return raws
+
+    def horizon(self) -> Horizon:
+        with self.transactions.read() as conn:
+            return self._horizon(conn)
+
+    def _horizon(self, conn: DBAPIConnection) -> Horizon:
+        if self.transactions.dialect.name == "postgresql":
+            return self._gap_guard.horizon(conn)
+        return sqlite_horizon(conn)
 
     def close(self) -> None:
         self.transactions.close()

@@ -2,6 +2,7 @@
 
 from event_sourcery.testing.contract.aggregates import AggregateContract
 from event_sourcery.testing.contract.context import ContextContract
+from event_sourcery.testing.contract.global_read import GlobalReadContract
 from event_sourcery.testing.contract.loading import LoadContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
@@ -25,6 +26,7 @@ class EventStoreContract(
     TimeTravelContract,
     UpcastingContract,
     ContextContract,
+    GlobalReadContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 

@@ -1,0 +1,162 @@
+"""Reading the whole store in position order, and how far that is safe on each database.
+
+PostgreSQL takes a position when a row is inserted but shows the row only at commit, so
+positions can become visible out of order. Before reading, ``GapGuard`` notes the last
+position handed out and the transactions then in flight (``pg_current_snapshot()``); once
+all of those have ended, every position up to the noted one is final. Writers are never
+serialised; a long-open writing transaction holds readers back until it ends. SQLite has
+one writer at a time, so its positions become visible in order.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Dialect, bindparam, literal_column, select
+from sqlalchemy.engine.interfaces import DBAPIConnection
+
+from event_sourcery.storage.reading import Horizon, ReadFilter
+from event_sourcery.storage.sql import dialects
+from event_sourcery.storage.sql.driver import DriverStatement
+from event_sourcery.storage.sql.statements import ROW_FIELDS
+from event_sourcery.storage.sql.tables import events, streams
+
+_e, _s = events.c, streams.c
+
+_PG_LAST_POSITION = (
+    "SELECT pg_sequence_last_value("
+    "pg_get_serial_sequence('event_sourcery_events', 'position')::regclass)"
+)
+_PG_SNAPSHOT = "SELECT ARRAY(SELECT pg_snapshot_xip(s)::text) FROM pg_current_snapshot() AS s"
+_SQLITE_LAST_POSITION = "SELECT seq FROM sqlite_sequence WHERE name = 'event_sourcery_events'"
+_MAX_CANDIDATES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    allocated: int
+    running: frozenset[int]
+    noted_at: datetime
+
+
+class GapGuard:
+    """Tracks the safe position for one store's readers (PostgreSQL)."""
+
+    def __init__(self, wait: float = 0.05) -> None:
+        self._wait = wait
+        self._lock = threading.Lock()
+        self._candidates: list[_Candidate] = []
+        self._safe = 0
+
+    def horizon(self, conn: DBAPIConnection) -> Horizon:
+        """Note where writers stand, then wait up to ``wait`` seconds for the ones in
+        flight to end; returns the highest position known to be final."""
+        allocated = _scalar(conn, _PG_LAST_POSITION) or 0
+        deadline = time.monotonic() + self._wait
+        noted = False
+        while True:
+            running = frozenset(int(xid) for xid in _scalar(conn, _PG_SNAPSHOT))
+            now = datetime.now(UTC)
+            with self._lock:
+                if not noted:
+                    self._note(_Candidate(allocated, running, now))
+                    noted = True
+                horizon = self._advance(allocated, running)
+            if horizon.position >= allocated or time.monotonic() >= deadline:
+                return horizon
+            time.sleep(0.002)
+
+    def _note(self, candidate: _Candidate) -> None:
+        if self._candidates and self._candidates[-1].allocated >= candidate.allocated:
+            return  # nothing new was handed out since the last note
+        self._candidates.append(candidate)
+        if len(self._candidates) > _MAX_CANDIDATES:  # thin out, keeping the oldest
+            self._candidates = self._candidates[:1] + self._candidates[2::2]
+
+    def _advance(self, allocated: int, running: frozenset[int]) -> Horizon:
+        final = [i for i, c in enumerate(self._candidates) if c.running.isdisjoint(running)]
+        if final:
+            newest = final[-1]
+            self._safe = max(self._safe, self._candidates[newest].allocated)
+            del self._candidates[: newest + 1]
+        pending = next((c for c in self._candidates if c.allocated > self._safe), None)
+        if pending is None:
+            return Horizon(self._safe, max(allocated, self._safe))
+        return Horizon(
+            self._safe,
+            max(allocated, self._safe),
+            held_since=pending.noted_at,
+            blocking=tuple(sorted(pending.running & running)),
+        )
+
+
+def sqlite_horizon(conn: DBAPIConnection) -> Horizon:
+    """SQLite: one writer at a time, so every handed-out position is final once seen."""
+    position = _scalar(conn, _SQLITE_LAST_POSITION) or 0
+    return Horizon(position, position)
+
+
+def _scalar(conn: DBAPIConnection, sql: str) -> Any:
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None else row[0]
+
+
+@cache
+def read_all_statement(
+    dialect: Dialect, types: bool, categories: bool, since: bool, until: bool
+) -> DriverStatement:
+    """Events with p_after < position <= p_horizon, in position order, at most p_limit,
+    filtered by what the flags switch on: p_types and p_categories (JSON arrays),
+    p_since and p_until."""
+    query = (
+        select(
+            *[_e[name] for name in ROW_FIELDS],
+            _e.context,
+            _e.created_at,
+            _s.uuid,
+            _s.name,
+            _s.category,
+        )
+        .join_from(events, streams, _e.stream_id == _s.id)
+        .where(_e.position > bindparam("p_after"), _e.position <= bindparam("p_horizon"))
+    )
+    if types:
+        query = query.where(_e.type.in_(dialects.json_values(dialect.name, "p_types")))
+    if categories:
+        query = query.where(_s.category.in_(dialects.json_values(dialect.name, "p_categories")))
+    if since:
+        query = query.where(_e.created_at >= bindparam("p_since"))
+    if until:
+        query = query.where(_e.created_at < bindparam("p_until"))
+    query = query.order_by(_e.position).limit(bindparam("p_limit")).offset(literal_column("0"))
+    return DriverStatement.compile(query, dialect)
+
+
+def read_filter_params(
+    after: int, horizon: int, limit: int, read: ReadFilter, time_in: Any
+) -> dict[str, Any]:
+    """The parameters of ``read_all_statement`` for one read."""
+    return {
+        "p_after": after,
+        "p_horizon": horizon,
+        "p_limit": limit,
+        "p_types": None if read.types is None else _json_list(read.types),
+        "p_categories": None if read.categories is None else _json_list(read.categories),
+        "p_since": None if read.since is None else time_in(read.since.astimezone(UTC)),
+        "p_until": None if read.until is None else time_in(read.until.astimezone(UTC)),
+    }
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
