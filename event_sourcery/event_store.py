@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -26,6 +27,7 @@ from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
+from event_sourcery.subscriptions.subscription import Subscription
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning
 
 
@@ -183,6 +185,32 @@ class EventStore:
         )
         with collector_paused():
             return self.storage.read_all(after, limit, read)
+
+    def subscribe(
+        self,
+        after: int = 0,
+        *,
+        types: Iterable[type[Event] | str] | None = None,
+        categories: Iterable[str | None] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        timeout: float | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> Subscription:
+        """Batches of events after ``after``: the stored ones, then new ones as they
+        commit (PostgreSQL wakes on LISTEN/NOTIFY; other backends look every
+        ``poll_interval`` seconds). Ends on ``stop()``, ``stop_event`` or ``timeout``
+        seconds without anything new. See ``Subscription``."""
+        return Subscription(
+            self,
+            after,
+            types=types,
+            categories=categories,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            stop_event=stop_event,
+        )
 
     @property
     def position(self) -> int:

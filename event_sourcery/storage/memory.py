@@ -16,7 +16,7 @@ from event_sourcery.errors import (
 )
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
-from event_sourcery.storage.reading import Horizon, ReadFilter
+from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
@@ -39,6 +39,7 @@ class InMemoryStorage:
         self._uuids: set[object] = set()
         self._position = 0
         self._log: list[RawEvent] = []  # every stored event, in position order
+        self._appended = threading.Condition(self._lock)
 
     def append(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
@@ -72,6 +73,7 @@ class InMemoryStorage:
                 )
                 self._uuids.add(new.uuid)
                 self._log.append(stream.events[-1])
+            self._appended.notify_all()
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
         with self._lock:
@@ -149,6 +151,9 @@ class InMemoryStorage:
         with self._lock:
             return Horizon(self._position, self._position)
 
+    def waiter(self, poll_interval: float) -> Waiter:
+        return _AppendWaiter(self)
+
     def close(self) -> None:
         """Nothing to release: the streams stay readable."""
 
@@ -172,6 +177,27 @@ class InMemoryStorage:
         if stream_id.name is not None:
             self._names[(stream_id.name, stream_id.category)] = stream_id
         return stream
+
+
+class _AppendWaiter:
+    """Wakes on the next append after the one it last saw (none is missed in between)."""
+
+    def __init__(self, storage: InMemoryStorage) -> None:
+        self._storage = storage
+        with storage._lock:
+            self._seen = storage._position
+
+    def wait(self, seconds: float) -> bool:
+        storage = self._storage
+        with storage._appended:
+            if storage._position == self._seen:
+                storage._appended.wait(max(seconds, 0.0))
+            woken = storage._position != self._seen
+            self._seen = storage._position
+        return woken
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def _position_of(event: RawEvent) -> int:

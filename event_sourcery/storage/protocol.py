@@ -9,7 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from event_sourcery.records import RawEvent
-from event_sourcery.storage.reading import Horizon, ReadFilter
+from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
@@ -79,6 +79,11 @@ class Storage(Protocol):
 
     def horizon(self) -> Horizon:
         """How far readers of the whole store may safely go, and what holds them back."""
+        ...
+
+    def waiter(self, poll_interval: float) -> Waiter:
+        """Something a subscriber can sleep on until new events may have committed; at
+        worst, it wakes every ``poll_interval`` seconds to look."""
         ...
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +39,32 @@ class Horizon:
     def held_back(self) -> int:
         """How many positions readers cannot see yet."""
         return self.allocated - self.position
+
+
+class Waiter(Protocol):
+    """Lets a subscriber sleep until new events may have committed."""
+
+    def wait(self, seconds: float) -> bool:
+        """Block at most ``seconds``; True when woken by an append (which may not have
+        committed anything new: read to find out), False when the time ran out."""
+        ...
+
+    def close(self) -> None:
+        """Release what the waiter holds (a listening connection)."""
+        ...
+
+
+class PollingWaiter:
+    """For backends that cannot say when something was appended: sleep, then look."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+
+    def wait(self, seconds: float) -> bool:
+        import time
+
+        time.sleep(max(0.0, min(seconds, self.interval)))
+        return False
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NewEvent, Storage
-from event_sourcery.storage.reading import Horizon, ReadFilter
+from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
 
@@ -51,6 +51,9 @@ class CountingStorage:
 
     def horizon(self) -> Horizon:
         return self.inner.horizon()
+
+    def waiter(self, poll_interval: float) -> Waiter:
+        return self.inner.waiter(poll_interval)
 
     def close(self) -> None:
         self.inner.close()

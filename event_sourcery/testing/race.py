@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Barrier as ProcessBarrier
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from event_sourcery.connect import connect
 from event_sourcery.errors import ConcurrentStreamWriteError
@@ -93,3 +93,31 @@ def race_processes(url: str, stream: UUID, writers: int = 8, rounds: int = 100) 
     for process in processes:
         process.join()
     return result
+
+
+def _spread_writer(url: str, events: int, barrier: ProcessBarrier) -> None:
+    store = connect(url, create_tables=False)
+    barrier.wait(_BARRIER_TIMEOUT)
+    written, size = 0, 1
+    while written < events:
+        batch = min(size, events - written)
+        store.append(*[Deposited(amount=written + n) for n in range(batch)], stream_id=uuid4())
+        written += batch
+        size = size % 3 + 1  # appends of 1, 2 and 3 events in turn
+    store.close()
+
+
+def append_from_processes(url: str, writers: int, events_each: int) -> list[int | None]:
+    """Run ``writers`` processes that append ``events_each`` events each, in appends of
+    one to three events to streams of their own, all at once; their exit codes."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(writers)
+    processes = [
+        context.Process(target=_spread_writer, args=(url, events_each, barrier))
+        for _ in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=_BARRIER_TIMEOUT * 5)
+    return [process.exitcode for process in processes]

@@ -3,6 +3,7 @@ and a rolled-back append never stalls it. Writers are not serialised."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from uuid import uuid4
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from event_sourcery import EventStore, connect, get_event_store
 from event_sourcery.testing.events import Deposited
+from event_sourcery.testing.race import append_from_processes
 
 pytestmark = pytest.mark.postgres
 
@@ -93,3 +95,32 @@ def test_concurrent_writers_do_not_wait_for_each_other(
     finally:
         session.rollback()
         session.close()
+
+
+def test_a_subscriber_following_eight_writers_gets_every_position_once(
+    postgres_url: str, postgres_engine: Engine, reader: EventStore
+) -> None:
+    base, expected = reader.position, 2_000
+    exit_codes: list[int | None] = []
+    writers = threading.Thread(
+        target=lambda: exit_codes.extend(
+            append_from_processes(postgres_url, writers=8, events_each=expected // 8)
+        )
+    )
+    writers.start()
+    received: list[int] = []
+    with reader.subscribe(after=base, batch_size=500, timeout=30) as subscription:
+        for batch in subscription:
+            received += [event.position for event in batch]
+            if len(received) >= expected:
+                subscription.stop()
+    writers.join()
+    assert exit_codes == [0] * 8
+    with postgres_engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT position FROM event_sourcery_events WHERE position > :b ORDER BY 1"),
+            {"b": base},
+        ).scalars()
+        assert received == list(stored)
+    assert len(received) == expected
+    assert received == sorted(set(received))

@@ -5,7 +5,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Engine, Select, Table, bindparam, cast, event, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    cast,
+    event,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 
@@ -28,6 +39,18 @@ def json_values(dialect_name: str, parameter: str) -> Select[Any]:
     if dialect_name == "postgresql":
         return select(func.jsonb_array_elements_text(cast(bindparam(parameter), postgresql.JSONB)))
     return select(literal_column("value")).select_from(func.json_each(bindparam(parameter)))
+
+
+NOTIFY_CHANNEL = "event_sourcery"
+"""PostgreSQL: the channel every committed append notifies, for subscribers to wake on."""
+
+
+def wake_subscribers(dialect_name: str) -> tuple[ColumnElement[Any], ...]:
+    """Extra RETURNING columns of a successful claim that wake subscribers: on PostgreSQL a
+    ``pg_notify``, which the server sends when (and only if) the transaction commits."""
+    if dialect_name != "postgresql":
+        return ()
+    return (func.pg_notify(literal_column(f"'{NOTIFY_CHANNEL}'"), literal_column("''")),)
 
 
 SAVEPOINT = "SAVEPOINT event_sourcery_append"

@@ -2,10 +2,12 @@
 
 PostgreSQL takes a position when a row is inserted but shows the row only at commit, so
 positions can become visible out of order. Before reading, ``GapGuard`` notes the last
-position handed out and the transactions then in flight (``pg_current_snapshot()``); once
-all of those have ended, every position up to the noted one is final. Writers are never
-serialised; a long-open writing transaction holds readers back until it ends. SQLite has
-one writer at a time, so its positions become visible in order.
+position handed out and the writing transactions then in flight (every backend's xid, and
+the snapshot's in-progress list); once all of those have ended, every position up to the
+noted one is final. An append takes its transaction id (claiming the stream row) before
+its positions, so no position can belong to a transaction that started later. Writers are
+never serialised; a long-open writing transaction holds readers back until it ends.
+SQLite has one writer at a time, so its positions become visible in order.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ _PG_LAST_POSITION = (
     "SELECT pg_sequence_last_value("
     "pg_get_serial_sequence('event_sourcery_events', 'position')::regclass)"
 )
-_PG_SNAPSHOT = "SELECT ARRAY(SELECT pg_snapshot_xip(s)::text) FROM pg_current_snapshot() AS s"
+# The writing transactions now in flight. A snapshot's xip leaves out those newer than
+# the last one to complete (at or above its xmax), so the backends' own xids are asked
+# for too; xip adds prepared (two-phase) transactions.
+_PG_RUNNING = (
+    "SELECT ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())::text "
+    "UNION SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL)"
+)
 _SQLITE_LAST_POSITION = "SELECT seq FROM sqlite_sequence WHERE name = 'event_sourcery_events'"
 _MAX_CANDIDATES = 256
 
@@ -61,7 +69,7 @@ class GapGuard:
         deadline = time.monotonic() + self._wait
         noted = False
         while True:
-            running = frozenset(int(xid) for xid in _scalar(conn, _PG_SNAPSHOT))
+            running = frozenset(int(xid) for xid in _scalar(conn, _PG_RUNNING))
             now = datetime.now(UTC)
             with self._lock:
                 if not noted:

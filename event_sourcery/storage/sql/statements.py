@@ -183,23 +183,25 @@ def _compile(dialect: Dialect) -> Statements:
     def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
         return DriverStatement.compile(statement, dialect, columns)
 
+    # A claim that succeeds also wakes subscribers (PostgreSQL: NOTIFY, sent at commit).
+    wake = dialects.wake_subscribers(dialect.name)
     return Statements(
-        create_stream=compiled(new_stream.on_conflict_do_nothing().returning(_s.id)),
+        create_stream=compiled(new_stream.on_conflict_do_nothing().returning(_s.id, *wake)),
         advance_stream=compiled(
             update(streams)
             .where(*_this_stream, _s.version == bindparam("p_expected"))
             .values(version=_s.version + bindparam("p_count"))
-            .returning(_s.id)
+            .returning(_s.id, *wake)
         ),
         append_any=compiled(
             new_stream.on_conflict_do_update(
                 index_elements=key, set_={"version": _s.version + bindparam("p_count")}
-            ).returning(_s.id, _s.version)
+            ).returning(_s.id, _s.version, *wake)
         ),
         touch_versionless=compiled(
             new_versionless.on_conflict_do_update(
                 index_elements=key, set_={"version": _s.version}
-            ).returning(_s.id, _s.version)
+            ).returning(_s.id, _s.version, *wake)
         ),
         insert_events=compiled(events.insert().inline(), EVENT_COLUMNS),
         load=compiled(load),

@@ -23,7 +23,7 @@ from event_sourcery.errors import (
 )
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.protocol import NewEvent
-from event_sourcery.storage.reading import Horizon, ReadFilter
+from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.global_order import (
     GapGuard,
@@ -31,6 +31,7 @@ from event_sourcery.storage.sql.global_order import (
     read_filter_params,
     sqlite_horizon,
 )
+from event_sourcery.storage.sql.listening import waiter_for
 from event_sourcery.storage.sql.statements import Statements, statements_for
 from event_sourcery.storage.sql.transactions import Transactions
 from event_sourcery.streams import StreamId
@@ -156,9 +157,11 @@ class SqlStorage:
 
     def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
         codec = self._kit.codec
+        if limit == 0:
+            return []
         with self.transactions.read() as conn:
             safe = self._horizon(conn).position
-            if safe <= after or limit == 0:
+            if safe <= after:
                 return []
             query = read_all_statement(
                 self.transactions.dialect,
@@ -202,6 +205,9 @@ class SqlStorage:
             return self._gap_guard.horizon(conn)
         return sqlite_horizon(conn)
 
+    def waiter(self, poll_interval: float) -> Waiter:
+        return waiter_for(self.transactions.engine, poll_interval)
+
     def close(self) -> None:
         self.transactions.close()
 
@@ -224,7 +230,7 @@ class SqlStorage:
             return rows[0][0], expected.exact + 1
         statement = sql.append_any if expected.versioned else sql.touch_versionless
         try:
-            [(stream_pk, version)] = statement.run(conn, params)
+            [(stream_pk, version, *_)] = statement.run(conn, params)
         except IntegrityError:  # the name belongs to another stream
             raise _Refused from None
         if (version is None) == expected.versioned:

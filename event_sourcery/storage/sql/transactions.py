@@ -22,6 +22,11 @@ class Transactions(Protocol):
     def dialect(self) -> Dialect: ...
 
     @property
+    def engine(self) -> Engine:
+        """The engine behind the connections (subscribers open their own on it)."""
+        ...
+
+    @property
     def atomic_writes(self) -> bool:
         """True when an exception leaving ``write()`` undoes everything written inside it
         (an own transaction, or a savepoint); otherwise storage undoes its own writes."""
@@ -52,6 +57,11 @@ class SessionTransactions:
     @property
     def dialect(self) -> Dialect:
         return self._session.get_bind().dialect
+
+    @property
+    def engine(self) -> Engine:
+        bind = self._session.get_bind()
+        return bind if isinstance(bind, Engine) else bind.engine
 
     @property
     def atomic_writes(self) -> bool:

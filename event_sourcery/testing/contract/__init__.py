@@ -8,6 +8,7 @@ from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
 from event_sourcery.testing.contract.snapshots import SnapshotContract
 from event_sourcery.testing.contract.streams import StreamContract
+from event_sourcery.testing.contract.subscriptions import SubscriptionContract
 from event_sourcery.testing.contract.time_travel import TimeTravelContract
 from event_sourcery.testing.contract.transactions import CallerTransactionContract
 from event_sourcery.testing.contract.upcasting import UpcastingContract
@@ -27,6 +28,7 @@ class EventStoreContract(
     UpcastingContract,
     ContextContract,
     GlobalReadContract,
+    SubscriptionContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 

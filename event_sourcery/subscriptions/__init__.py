@@ -1,0 +1,5 @@
+"""Readers of the whole store: catch-up subscriptions, projections, in-transaction listeners."""
+
+from event_sourcery.subscriptions.subscription import Subscription
+
+__all__ = ["Subscription"]
