@@ -43,6 +43,7 @@ def test_every_python_block_is_covered_by_a_test() -> None:
         "from event_sourcery import configure_models",
         "AccountOpened",
         "class Account(Aggregate)",
+        "class OrderShipped(Event)",
         "MyBackendHarness",
     )
     assert len(_python_blocks()) == len(markers)
@@ -89,6 +90,14 @@ def test_the_event_sourcing_example_runs_and_prints_what_it_promises(tmp_path: P
     assert output[4].startswith("stream account/")
     assert "first event was recorded at" in output[4]
     assert output[5] == "True True"
+
+
+def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path) -> None:
+    output = _run(_block("class OrderShipped(Event)"), tmp_path).splitlines()
+    assert [line.split()[0] for line in output[:3]] == ["1", "2", "3"]
+    assert output[0].endswith("OrderPlaced")
+    assert output[0].split()[1].startswith("orders/")
+    assert output[3:] == ["1", "{'total': 12}", "3", "['OrderPlaced']"]
 
 
 def test_the_backend_example_runs_the_contract_suite(tmp_path: Path) -> None:
