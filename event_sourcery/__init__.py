@@ -58,7 +58,7 @@ from event_sourcery.storage.protocol import NewEvent, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.streams import StreamId
-from event_sourcery.subscriptions import Subscription
+from event_sourcery.subscriptions import Listener, Listeners, Subscription
 from event_sourcery.versioning import ANY, MAX_VERSION, NO_VERSIONING, ExpectedVersion, Versioning
 
 __all__ = [
@@ -90,6 +90,8 @@ __all__ = [
     "InvalidSnapshot",
     "InvalidStreamId",
     "InvalidUpcaster",
+    "Listener",
+    "Listeners",
     "Models",
     "NewEvent",
     "NoEventsToAppend",

@@ -19,6 +19,7 @@ from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.sql import dialects, tables
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.storage.sql.transactions import EngineTransactions, SessionTransactions
+from event_sourcery.subscriptions.listeners import Listeners
 
 MEMORY_URL = "memory://"
 _SCHEMA_ATTEMPTS = 10
@@ -29,9 +30,11 @@ def get_event_store(
     registry: EventRegistry = default_registry,
     *,
     enrichers: Sequence[Enricher] = (),
+    listeners: Listeners | None = None,
 ) -> EventStore:
-    """An EventStore bound to the caller's Session: it never commits; the caller does."""
-    return EventStore(SqlStorage(SessionTransactions(session)), registry, enrichers)
+    """An EventStore bound to the caller's Session: it never commits; the caller does.
+    Pass one ``Listeners`` to every session's store to call the same listeners."""
+    return EventStore(SqlStorage(SessionTransactions(session)), registry, enrichers, listeners)
 
 
 def connect(
@@ -41,6 +44,7 @@ def connect(
     create_tables: bool = True,
     sqlite_synchronous: str = "FULL",
     enrichers: Sequence[Enricher] = (),
+    listeners: Listeners | None = None,
 ) -> EventStore:
     """An EventStore with its own engine; every append commits as one unit of work.
 
@@ -49,7 +53,7 @@ def connect(
     ``memory://`` for the in-memory backend. ``enrichers`` add context to every event.
     """
     if isinstance(url, str) and url.startswith(MEMORY_URL):
-        return EventStore(InMemoryStorage(), registry, enrichers)
+        return EventStore(InMemoryStorage(), registry, enrichers, listeners)
     owns_engine = not isinstance(url, Engine)
     engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
     _refuse_per_thread_memory_databases(engine)
@@ -64,7 +68,7 @@ def connect(
             where = engine.url.render_as_string(hide_password=True)
             raise StoreUnavailable(where, str(error.orig).strip().splitlines()[0]) from None
     transactions = EngineTransactions(engine, owns_engine, serialize=shared_connection)
-    return EventStore(SqlStorage(transactions), registry, enrichers)
+    return EventStore(SqlStorage(transactions), registry, enrichers, listeners)
 
 
 def create_schema(engine: Engine) -> None:

@@ -33,6 +33,15 @@ class Context(BaseModel):
 EMPTY_CONTEXT = Context()
 """Shared by every event without context (contexts are immutable)."""
 
+NO_CONTEXT_JSON = "{}"
+"""The stored context of an event appended without one, and of every snapshot."""
+
+
+def context_from_json(text: str) -> Context:
+    """A stored context; the empty one (most events have none) is shared, not parsed."""
+    return EMPTY_CONTEXT if text == NO_CONTEXT_JSON else Context.model_validate_json(text)
+
+
 Enricher = Callable[["Event", Context], Mapping[str, Any]]
 """Called for every appended event with its context; returns fields to add to it (a user
 id, a request id). Fields the context already has are kept as they are."""

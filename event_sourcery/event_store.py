@@ -27,6 +27,7 @@ from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
+from event_sourcery.subscriptions.listeners import Listener, Listeners
 from event_sourcery.subscriptions.subscription import Subscription
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning
 
@@ -36,7 +37,7 @@ class EventStore:
 
     Values from callers become typed objects here (``StreamId``, ``ExpectedVersion``,
     serialised events) before they reach storage. ``enrichers`` add fields to the context
-    of every appended event.
+    of every appended event; ``listeners`` are called inside every append.
     """
 
     def __init__(
@@ -44,10 +45,12 @@ class EventStore:
         storage: Storage,
         registry: EventRegistry = default_registry,
         enrichers: Sequence[Enricher] = (),
+        listeners: Listeners | None = None,
     ) -> None:
         self.storage = storage
         self.registry = registry
         self.enrichers = tuple(enrichers)
+        self.listeners = listeners if listeners is not None else Listeners()
 
     def append(
         self,
@@ -70,7 +73,15 @@ class EventStore:
         new_events = encode(events, self.registry, context, self.enrichers)
         if len({new.uuid for new in new_events}) != len(new_events):
             raise DuplicateEventId(stream, "the same uuid appears twice in one batch")
-        self.storage.append(stream, expected, new_events)
+        if not self.listeners:
+            self.storage.append(stream, expected, new_events)
+            return
+        objects = [item if isinstance(item, Event) else item.event for item in events]
+
+        def tell_listeners(stored: list[RawEvent]) -> None:
+            self.listeners.notify(_as_recorded(stored, objects))
+
+        self.storage.append(stream, expected, new_events, tell_listeners)
 
     def load_stream(
         self,
@@ -186,6 +197,20 @@ class EventStore:
         with collector_paused():
             return self.storage.read_all(after, limit, read)
 
+    def listen(
+        self,
+        listener: Listener,
+        *,
+        types: Iterable[type[Event]] | None = None,
+        categories: Iterable[str | None] | None = None,
+    ) -> None:
+        """Call ``listener`` during every append, for each event of ``types`` (subclasses
+        included) in ``categories``, inside the append's transaction: if it raises, the
+        append is undone and the exception propagates. Registering it again does nothing.
+        On a ``get_event_store(session)`` store the listener's own writes through the same
+        session join that transaction; on a ``connect()`` store it must not append."""
+        self.listeners.add(listener, types=types, categories=categories)
+
     def subscribe(
         self,
         after: int = 0,
@@ -236,6 +261,22 @@ class EventStore:
     def delete_stream(self, stream_id: UUID | StreamId) -> None:
         """Remove the stream, its events and its snapshots; a missing stream does nothing."""
         self.storage.delete(StreamId.of(stream_id))
+
+
+def _as_recorded(stored: list[RawEvent], events: list[Event]) -> list[Recorded[Event]]:
+    """The events just appended as their records, without decoding their payloads."""
+    return [
+        Recorded(
+            event=event,
+            uuid=raw.uuid,
+            created_at=raw.created_at,
+            context=raw.context_model(),
+            stream_id=raw.stream_id,
+            version=raw.version,
+            position=raw.position,
+        )
+        for raw, event in zip(stored, events, strict=True)
+    ]
 
 
 def _is_count(value: object) -> bool:

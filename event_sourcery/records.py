@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID, uuid4
 
-from event_sourcery.context import EMPTY_CONTEXT, Context
+from event_sourcery.context import EMPTY_CONTEXT, Context, context_from_json
 from event_sourcery.event import Event
 from event_sourcery.streams import StreamId
 
@@ -71,3 +71,7 @@ class RawEvent(NamedTuple):
         """The context as a JSON dict (correlation_id, causation_id, extras)."""
         value: dict[str, Any] = json.loads(self.context_json)
         return value
+
+    def context_model(self) -> Context:
+        """The context as a ``Context``."""
+        return context_from_json(self.context_json)

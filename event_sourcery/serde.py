@@ -11,12 +11,19 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from event_sourcery.context import EMPTY_CONTEXT, Context, Enricher, enrich
+from event_sourcery.context import (
+    EMPTY_CONTEXT,
+    NO_CONTEXT_JSON,
+    Context,
+    Enricher,
+    context_from_json,
+    enrich,
+)
 from event_sourcery.errors import InvalidEnvelope, UndecodableEvent, UnsupportedSchemaVersion
 from event_sourcery.event import Event
 from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry
-from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
+from event_sourcery.storage.protocol import NewEvent
 
 Reader = Callable[[str], Event]
 
@@ -72,11 +79,7 @@ def decode_all(
             read = readers[(type_name, schema)] = _reader(registry, raw, snapshots)
         try:
             event = read(data_json)
-            context = (
-                EMPTY_CONTEXT
-                if context_json == NO_CONTEXT_JSON
-                else Context.model_validate_json(context_json)
-            )
+            context = context_from_json(context_json)
         except ValidationError as error:
             raise UndecodableEvent(
                 stream_id, version, position, type_name, _reason(error), snapshot=snapshots

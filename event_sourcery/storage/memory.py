@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from event_sourcery.context import NO_CONTEXT_JSON
 from event_sourcery.errors import (
     ConcurrentStreamWriteError,
     DuplicateEventId,
@@ -15,7 +16,7 @@ from event_sourcery.errors import (
     VersioningMismatch,
 )
 from event_sourcery.records import RawEvent
-from event_sourcery.storage.protocol import NO_CONTEXT_JSON, NewEvent
+from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
@@ -33,7 +34,7 @@ class InMemoryStorage:
     """Streams in a dict under one lock; same contract as the SQL backends."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # listeners called inside an append may read
         self._streams: dict[StreamId, _Stream] = {}
         self._names: dict[tuple[str, str | None], StreamId] = {}
         self._uuids: set[object] = set()
@@ -42,7 +43,11 @@ class InMemoryStorage:
         self._appended = threading.Condition(self._lock)
 
     def append(
-        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
+        self,
+        stream_id: StreamId,
+        expected: ExpectedVersion,
+        events: Sequence[NewEvent],
+        on_stored: OnStored | None = None,
     ) -> None:
         with self._lock:
             stream = self._streams.get(stream_id)
@@ -54,25 +59,35 @@ class InMemoryStorage:
             if expected.exact is not None and expected.exact != current:
                 raise ConcurrentStreamWriteError(stream_id, expected.exact, current)
             self._check_uuids_are_new(stream_id, events)
+            stored_id = stream.stream_id if stream is not None else stream_id
+            first_position = self._position + 1
+            self._position += len(events)  # taken even if on_stored refuses: a gap, as in SQL
+            raws = [
+                RawEvent(
+                    uuid=new.uuid,
+                    stream_id=stored_id,
+                    version=current + offset if expected.versioned else None,
+                    position=first_position + offset - 1,
+                    type=new.type,
+                    schema_version=new.schema_version,
+                    data_json=new.data_json,
+                    context_json=new.context_json,
+                    created_at=new.created_at,
+                )
+                for offset, new in enumerate(events, start=1)
+            ]
+            if on_stored is not None:
+                on_stored(raws)
+                now = self._streams.get(stream_id)
+                actual = len(now.events) if now is not None else 0
+                if actual != current:  # a listener changed this very stream meanwhile
+                    raise ConcurrentStreamWriteError(stream_id, current, actual)
             if stream is None:
                 stream = self._create(stream_id, expected.versioned)
-            for offset, new in enumerate(events, start=1):
-                self._position += 1
-                stream.events.append(
-                    RawEvent(
-                        uuid=new.uuid,
-                        stream_id=stream.stream_id,
-                        version=current + offset if stream.versioned else None,
-                        position=self._position,
-                        type=new.type,
-                        schema_version=new.schema_version,
-                        data_json=new.data_json,
-                        context_json=new.context_json,
-                        created_at=new.created_at,
-                    )
-                )
-                self._uuids.add(new.uuid)
-                self._log.append(stream.events[-1])
+            stream.events.extend(raws)
+            self._uuids.update(new.uuid for new in events)
+            for raw in raws:
+                bisect.insort(self._log, raw, key=_position_of)
             self._appended.notify_all()
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:

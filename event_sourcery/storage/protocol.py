@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -12,9 +12,6 @@ from event_sourcery.records import RawEvent
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
-
-NO_CONTEXT_JSON = "{}"
-"""The context of an event appended without one, and of every snapshot."""
 
 
 @dataclass(slots=True)
@@ -29,17 +26,27 @@ class NewEvent:
     created_at: datetime
 
 
+OnStored = Callable[[list[RawEvent]], None]
+"""Called inside an append with its events as stored, before they are committed."""
+
+
 class Storage(Protocol):
     """Stream storage: atomic appends under an expected version, ordered loads, deletes,
     and snapshots kept as a history beside the events."""
 
     def append(
-        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
+        self,
+        stream_id: StreamId,
+        expected: ExpectedVersion,
+        events: Sequence[NewEvent],
+        on_stored: OnStored | None = None,
     ) -> None:
         """Store ``events`` at the end of the stream, all or nothing.
 
         Raises ConcurrentStreamWriteError, VersioningMismatch, StreamNameConflict or
-        DuplicateEventId and then stores nothing.
+        DuplicateEventId and then stores nothing. ``on_stored`` is called with the events
+        as stored (versions, positions) before the append is final; if it raises, the
+        append is undone and the exception propagates.
         """
         ...
 

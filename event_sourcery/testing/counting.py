@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from event_sourcery.records import RawEvent
-from event_sourcery.storage.protocol import NewEvent, Storage
+from event_sourcery.storage.protocol import NewEvent, OnStored, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
@@ -19,9 +19,13 @@ class CountingStorage:
         self.rows_read = 0
 
     def append(
-        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
+        self,
+        stream_id: StreamId,
+        expected: ExpectedVersion,
+        events: Sequence[NewEvent],
+        on_stored: OnStored | None = None,
     ) -> None:
-        self.inner.append(stream_id, expected, events)
+        self.inner.append(stream_id, expected, events, on_stored)
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
         rows = self.inner.load(stream_id, start, stop)

@@ -34,10 +34,12 @@ def insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert
     raise UnsupportedURL(dialect_name, f"the {dialect_name!r} dialect is not supported")
 
 
-def json_values(dialect_name: str, parameter: str) -> Select[Any]:
-    """The strings of a JSON array passed as ``parameter``, as a subquery for ``IN``."""
+def json_values(dialect_name: str, parameter: str, uuids: bool = False) -> Select[Any]:
+    """The strings (or ``uuids``) of a JSON array passed as ``parameter``, as a subquery
+    for ``IN``."""
     if dialect_name == "postgresql":
-        return select(func.jsonb_array_elements_text(cast(bindparam(parameter), postgresql.JSONB)))
+        values = func.jsonb_array_elements_text(cast(bindparam(parameter), postgresql.JSONB))
+        return select(cast(values, postgresql.UUID) if uuids else values)
     return select(literal_column("value")).select_from(func.json_each(bindparam(parameter)))
 
 

@@ -74,6 +74,10 @@ class Statements:
     snapshots: DriverStatement
     """The stream's snapshots by version, then saving order."""
     delete_snapshots: DriverStatement
+    stored_places: DriverStatement
+    """(uuid, position, version) of the events whose uuids p_uuids (a JSON array) lists."""
+    delete_by_uuids: DriverStatement
+    """Remove the events p_uuids lists (an append taken back without a savepoint)."""
 
 
 ROW_FIELDS = ("position", "uuid", "version", "type", "schema_version", "data")
@@ -217,7 +221,9 @@ def _compile(dialect: Dialect) -> Statements:
             )
         ),
         uuids_taken=compiled(
-            select(_e.uuid).where(_e.uuid.in_(dialects.json_values(dialect.name, "p_uuids")))
+            select(_e.uuid).where(
+                _e.uuid.in_(dialects.json_values(dialect.name, "p_uuids", uuids=True))
+            )
         ),
         undo_advance=compiled(
             update(streams).where(_s.id == bindparam("p_id")).values(version=bindparam("p_version"))
@@ -241,4 +247,14 @@ def _compile(dialect: Dialect) -> Statements:
         insert_snapshot=compiled(snapshots.insert().inline(), SNAPSHOT_COLUMNS),
         snapshots=compiled(stored_snapshots.order_by(_sn.version, _sn.id)),
         delete_snapshots=compiled(delete(snapshots).where(_sn.stream_id == bindparam("p_id"))),
+        stored_places=compiled(
+            select(_e.uuid, _e.position, _e.version).where(
+                _e.uuid.in_(dialects.json_values(dialect.name, "p_uuids", uuids=True))
+            )
+        ),
+        delete_by_uuids=compiled(
+            delete(events).where(
+                _e.uuid.in_(dialects.json_values(dialect.name, "p_uuids", uuids=True))
+            )
+        ),
     )

@@ -22,7 +22,7 @@ from event_sourcery.errors import (
     VersioningMismatch,
 )
 from event_sourcery.records import RawEvent
-from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.global_order import (
@@ -58,13 +58,19 @@ class SqlStorage:
         self._gap_guard = GapGuard()
 
     def append(
-        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[NewEvent]
+        self,
+        stream_id: StreamId,
+        expected: ExpectedVersion,
+        events: Sequence[NewEvent],
+        on_stored: OnStored | None = None,
     ) -> None:
         try:
             with self.transactions.write() as conn:
                 stream_pk, first = self._claim(conn, stream_id, expected, len(events))
                 try:
                     self._insert_events(conn, stream_id, stream_pk, first, events)
+                    if on_stored is not None:
+                        self._tell(conn, stream_id, events, on_stored)
                 except BaseException:
                     if not self.transactions.atomic_writes:
                         self._undo_claim(conn, stream_pk, first)
@@ -270,6 +276,42 @@ class SqlStorage:
             self._kit.sql.insert_events.run_rows(conn, rows)
         except IntegrityError as error:
             raise DuplicateEventId(stream_id, _first_line(error)) from None
+
+    def _tell(
+        self,
+        conn: DBAPIConnection,
+        stream_id: StreamId,
+        events: Sequence[NewEvent],
+        on_stored: OnStored,
+    ) -> None:
+        """Hand the events as stored to ``on_stored``; if it raises, take them back where
+        the transaction cannot (SQLite in the caller's session)."""
+        sql, codec = self._kit.sql, self._kit.codec
+        uuids = json.dumps([codec.uuid_in(new.uuid) for new in events])
+        stored = {
+            codec.uuid_out(uuid): (position, version)
+            for uuid, position, version in sql.stored_places.run(conn, {"p_uuids": uuids})
+        }
+        raws = [
+            RawEvent(
+                new.uuid,
+                stream_id,
+                stored[new.uuid][1],
+                stored[new.uuid][0],
+                new.type,
+                new.schema_version,
+                new.data_json,
+                new.context_json,
+                new.created_at,
+            )
+            for new in events
+        ]
+        try:
+            on_stored(raws)
+        except BaseException:
+            if not self.transactions.atomic_writes:
+                sql.delete_by_uuids.run(conn, {"p_uuids": uuids})
+            raise
 
     def _refuse_stored_uuids(
         self, conn: DBAPIConnection, stream_id: StreamId, uuids: list[Any]

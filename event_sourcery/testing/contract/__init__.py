@@ -3,6 +3,7 @@
 from event_sourcery.testing.contract.aggregates import AggregateContract
 from event_sourcery.testing.contract.context import ContextContract
 from event_sourcery.testing.contract.global_read import GlobalReadContract
+from event_sourcery.testing.contract.listeners import ListenerContract
 from event_sourcery.testing.contract.loading import LoadContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
@@ -29,6 +30,7 @@ class EventStoreContract(
     ContextContract,
     GlobalReadContract,
     SubscriptionContract,
+    ListenerContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 
