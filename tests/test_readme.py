@@ -93,7 +93,8 @@ def test_the_event_sourcing_example_runs_and_prints_what_it_promises(tmp_path: P
 
 
 def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path) -> None:
-    output = _run(_block("class OrderShipped(Event)"), tmp_path).splitlines()
+    carriers, *output = _run(_block("class OrderShipped(Event)"), tmp_path).splitlines()
+    assert carriers == "['DHL']"
     assert [line.split()[0] for line in output[:3]] == ["1", "2", "3"]
     assert output[0].endswith("OrderPlaced")
     assert output[0].split()[1].startswith("orders/")
