@@ -58,7 +58,13 @@ from event_sourcery.storage.protocol import NewEvent, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.streams import StreamId
-from event_sourcery.subscriptions import Listener, Listeners, Subscription
+from event_sourcery.subscriptions import (
+    Listener,
+    Listeners,
+    Projection,
+    ProjectionLag,
+    Subscription,
+)
 from event_sourcery.versioning import ANY, MAX_VERSION, NO_VERSIONING, ExpectedVersion, Versioning
 
 __all__ = [
@@ -95,6 +101,8 @@ __all__ = [
     "Models",
     "NewEvent",
     "NoEventsToAppend",
+    "Projection",
+    "ProjectionLag",
     "RawEvent",
     "ReadFilter",
     "ReadOnlyAggregate",

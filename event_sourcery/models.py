@@ -13,6 +13,7 @@ class Models(NamedTuple):
     stream: type[Any]
     event: type[Any]
     snapshot: type[Any]
+    checkpoint: type[Any]
 
 
 def configure_models(base: Any) -> Models:
@@ -24,6 +25,7 @@ def configure_models(base: Any) -> Models:
         (tables.streams, "EventSourceryStream"),
         (tables.events, "EventSourceryEvent"),
         (tables.snapshots, "EventSourcerySnapshot"),
+        (tables.checkpoints, "EventSourceryCheckpoint"),
     ):
         existing = _mapped_class(base, table.name)
         if existing is None:

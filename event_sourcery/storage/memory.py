@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from event_sourcery.context import NO_CONTEXT_JSON
@@ -16,6 +17,7 @@ from event_sourcery.errors import (
     VersioningMismatch,
 )
 from event_sourcery.records import RawEvent
+from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
@@ -41,6 +43,8 @@ class InMemoryStorage:
         self._position = 0
         self._log: list[RawEvent] = []  # every stored event, in position order
         self._appended = threading.Condition(self._lock)
+        self._checkpoints: dict[str, int] = {}
+        self._projecting: dict[str, threading.Lock] = {}
 
     def append(
         self,
@@ -165,6 +169,20 @@ class InMemoryStorage:
     def horizon(self) -> Horizon:
         with self._lock:
             return Horizon(self._position, self._position)
+
+    @contextmanager
+    def checkpointed(self, name: str) -> Iterator[CheckpointUnit]:
+        with self._lock:
+            turn = self._projecting.setdefault(name, threading.Lock())
+        with turn:
+            unit = CheckpointUnit(name, self.checkpoint(name))
+            yield unit
+            with self._lock:
+                self._checkpoints[name] = unit.position
+
+    def checkpoint(self, name: str) -> int:
+        with self._lock:
+            return self._checkpoints.get(name, 0)
 
     def waiter(self, poll_interval: float) -> Waiter:
         return _AppendWaiter(self)

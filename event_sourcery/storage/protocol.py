@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from event_sourcery.records import RawEvent
+from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
@@ -86,6 +88,17 @@ class Storage(Protocol):
 
     def horizon(self) -> Horizon:
         """How far readers of the whole store may safely go, and what holds them back."""
+        ...
+
+    def checkpointed(self, name: str) -> AbstractContextManager[CheckpointUnit]:
+        """A unit of work for projection ``name``: its checkpoint (0 at first) and, on the
+        SQL backends, a Session whose writes commit together with the new checkpoint
+        when the block ends; an exception rolls both back. Runs of one projection take
+        turns (the checkpoint row is locked)."""
+        ...
+
+    def checkpoint(self, name: str) -> int:
+        """Projection ``name``'s last processed position (0 if it never ran)."""
         ...
 
     def waiter(self, poll_interval: float) -> Waiter:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from event_sourcery.records import RawEvent
+from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.protocol import NewEvent, OnStored, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
@@ -55,6 +57,12 @@ class CountingStorage:
 
     def horizon(self) -> Horizon:
         return self.inner.horizon()
+
+    def checkpointed(self, name: str) -> AbstractContextManager[CheckpointUnit]:
+        return self.inner.checkpointed(name)
+
+    def checkpoint(self, name: str) -> int:
+        return self.inner.checkpoint(name)
 
     def waiter(self, poll_interval: float) -> Waiter:
         return self.inner.waiter(poll_interval)

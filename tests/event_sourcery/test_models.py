@@ -12,7 +12,12 @@ from sqlalchemy.orm import DeclarativeBase, Session, as_declarative
 from event_sourcery import configure_models, get_event_store
 from event_sourcery.testing.events import Deposited
 
-TABLES = {"event_sourcery_streams", "event_sourcery_events", "event_sourcery_snapshots"}
+TABLES = {
+    "event_sourcery_streams",
+    "event_sourcery_events",
+    "event_sourcery_snapshots",
+    "event_sourcery_checkpoints",
+}
 
 
 def test_declarative_base_gets_the_tables_and_mapped_classes(tmp_path: Path) -> None:

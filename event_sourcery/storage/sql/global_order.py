@@ -2,12 +2,11 @@
 
 PostgreSQL takes a position when a row is inserted but shows the row only at commit, so
 positions can become visible out of order. Before reading, ``GapGuard`` notes the last
-position handed out and the writing transactions then in flight (every backend's xid, and
-the snapshot's in-progress list); once all of those have ended, every position up to the
-noted one is final. An append takes its transaction id (claiming the stream row) before
-its positions, so no position can belong to a transaction that started later. Writers are
-never serialised; a long-open writing transaction holds readers back until it ends.
-SQLite has one writer at a time, so its positions become visible in order.
+position handed out and the transactions then writing events (holding the events
+table's row-exclusive lock, which an INSERT takes before any position); once all of those
+have ended, every position up to the noted one is final. Writers are never serialised; a
+long-open writing transaction holds readers back until it ends. SQLite has one writer at a
+time, so its positions become visible in order.
 """
 
 from __future__ import annotations
@@ -35,12 +34,16 @@ _PG_LAST_POSITION = (
     "SELECT pg_sequence_last_value("
     "pg_get_serial_sequence('event_sourcery_events', 'position')::regclass)"
 )
-# The writing transactions now in flight. A snapshot's xip leaves out those newer than
-# the last one to complete (at or above its xmax), so the backends' own xids are asked
-# for too; xip adds prepared (two-phase) transactions.
+# The transactions now writing events: those holding the events table's row-exclusive
+# lock (taken when their INSERT starts, before it takes any position, and kept until they
+# end), by the id each holds a lock on; not the reader's own (its rows are visible to it).
+# pg_locks is read live, even inside a transaction, and covers prepared (two-phase)
+# transactions; writers of other tables, schemas and databases are not counted.
 _PG_RUNNING = (
-    "SELECT ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())::text "
-    "UNION SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL)"
+    "SELECT ARRAY(SELECT x.transactionid::text FROM pg_locks AS r JOIN pg_locks AS x "
+    "ON x.virtualtransaction = r.virtualtransaction AND x.locktype = 'transactionid' "
+    "WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' "
+    "AND r.relation = 'event_sourcery_events'::regclass AND r.pid <> pg_backend_pid())"
 )
 _SQLITE_LAST_POSITION = "SELECT seq FROM sqlite_sequence WHERE name = 'event_sourcery_events'"
 _MAX_CANDIDATES = 256

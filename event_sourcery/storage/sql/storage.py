@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -22,8 +23,10 @@ from event_sourcery.errors import (
     VersioningMismatch,
 )
 from event_sourcery.records import RawEvent
+from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
+from event_sourcery.storage.sql import checkpointing
 from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.global_order import (
     GapGuard,
@@ -210,6 +213,12 @@ class SqlStorage:
         if self.transactions.dialect.name == "postgresql":
             return self._gap_guard.horizon(conn)
         return sqlite_horizon(conn)
+
+    def checkpointed(self, name: str) -> AbstractContextManager[CheckpointUnit]:
+        return checkpointing.checkpointed(self.transactions.engine, name)
+
+    def checkpoint(self, name: str) -> int:
+        return checkpointing.checkpoint(self.transactions.engine, name)
 
     def waiter(self, poll_interval: float) -> Waiter:
         return waiter_for(self.transactions.engine, poll_interval)

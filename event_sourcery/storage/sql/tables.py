@@ -72,3 +72,13 @@ snapshots = Table(
     # Serves "the latest snapshot" (version DESC, id DESC) as a backward scan of one entry.
     Index("ix_event_sourcery_snapshots_stream_version", "stream_id", "version", "id"),
 )
+
+checkpoints = Table(
+    "event_sourcery_checkpoints",
+    metadata,
+    # A projection's name and the last position it processed, written in the same
+    # transaction as the projection's own changes.
+    Column("name", String(255), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)

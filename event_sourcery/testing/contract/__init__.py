@@ -5,6 +5,7 @@ from event_sourcery.testing.contract.context import ContextContract
 from event_sourcery.testing.contract.global_read import GlobalReadContract
 from event_sourcery.testing.contract.listeners import ListenerContract
 from event_sourcery.testing.contract.loading import LoadContract
+from event_sourcery.testing.contract.projections import ProjectionContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
 from event_sourcery.testing.contract.snapshots import SnapshotContract
@@ -31,6 +32,7 @@ class EventStoreContract(
     GlobalReadContract,
     SubscriptionContract,
     ListenerContract,
+    ProjectionContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 
