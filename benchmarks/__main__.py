@@ -1,10 +1,11 @@
-"""``python -m benchmarks``: events/s and rebuilds/s of ours, two peer libraries and
-raw drivers.
+"""``python -m benchmarks``: events/s, rebuilds/s and subscriber latency of ours, two
+peer libraries and raw drivers.
 
 Options: ``--only NAME`` with a backend (``sqlite``, ``postgres``) or a workload
-(``single``, ``batch``, ``load``, ``rebuild``, ``rebuild-snap``), repeatable: only
-those rows (``--only sqlite --only rebuild --only rebuild-snap``); ``--repeat N``
-(best of N, default 3); ``--skip-peers`` (only ours and raw; no venvs are created).
+(``single``, ``batch``, ``load``, ``rebuild``, ``rebuild-snap``, ``writers-1``,
+``writers-4``, ``writers-8``, ``latency``), repeatable: only those rows (``--only
+sqlite --only rebuild --only rebuild-snap``); ``--repeat N`` (best of N, default 3);
+``--skip-peers`` (only ours and raw; no venvs are created).
 The PostgreSQL URL comes from ``EVENT_SOURCERY_POSTGRES_URL``; when the server
 cannot be reached, a line says so and the PostgreSQL rows are left out.
 """
@@ -17,12 +18,13 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.goals import scaling_lines, target_lines
 from benchmarks.implementations import implementations, repo_python
 from benchmarks.report import machine_lines, table, versions_line
 from benchmarks.suite import run_all
 from benchmarks.targets import display_url, postgres_server
 from benchmarks.venvs import peer_python
-from benchmarks.workloads import WORKLOADS
+from benchmarks.workloads import LATENCY, WORKLOADS
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -65,13 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(machine_lines(server)))
     print("versions:")
     print("\n".join(versions_line(i, pythons[i.key]) for i in chosen))
+    latency = " (latency: p50 / p99 ms, ratio other p50 / ours)" if LATENCY in workloads else ""
     print(
         f"best of {arguments.repeat} run(s); rates per second in the row's unit; "
-        "ratios are ours / other (above 1.00x ours is faster)\n"
+        f"ratios are ours / other{latency} (above 1.00x ours is faster)\n"
     )
     print(table(rows, chosen, cells))
     if any(cell.missing for cell in cells.values()):
-        print("n/a: no counterpart in that implementation (see benchmarks/README.md)")
+        print("n/a: not run there (no counterpart, or PostgreSQL only; see benchmarks/README.md)")
+    notes = scaling_lines(rows, chosen, cells) + target_lines(rows, cells)
+    if notes:
+        print("\n" + "\n".join(notes))
     failures = [(key, cell.error) for key, cell in cells.items() if cell.error is not None]
     for (backend, workload, key), error in failures:
         print(f"error: {key} on {backend}/{workload}: {error}")

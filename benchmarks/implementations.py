@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks.workloads import REBUILDS
+from benchmarks.workloads import LATENCY, REBUILDS, WRITERS
 
 RUNNERS = Path(__file__).resolve().parent / "runners"
 
@@ -24,8 +24,8 @@ class Implementation:
 
     ``key`` names the ratio column (``ours/pes``), ``label`` the rate column,
     ``requirements`` a peer's pip pins (empty: runs in the repo venv), ``shows``
-    the distributions whose versions the header reports, and ``lacks`` the workloads
-    it has no counterpart for (shown as n/a, never run).
+    the distributions whose versions the header reports, and ``lacks`` the rows it is
+    not run on (shown as n/a): a workload on every backend, or ``backend/workload``.
     """
 
     key: str
@@ -34,6 +34,10 @@ class Implementation:
     requirements: tuple[str, ...] = ()
     shows: tuple[str, ...] = ("sqlalchemy", "pydantic", "psycopg")
     lacks: tuple[str, ...] = ()
+
+    def has(self, backend: str, workload: str) -> bool:
+        """Whether this implementation is run on the row."""
+        return workload not in self.lacks and f"{backend}/{workload}" not in self.lacks
 
     @property
     def is_peer(self) -> bool:
@@ -56,7 +60,12 @@ def implementations() -> list[Implementation]:
 
     No rebuilds for python-event-sourcery 0.6.1 (its ``Repository`` only has the
     ``aggregate()`` unit of work, no read-only load and no snapshot policy) nor for
-    raw (no aggregates)."""
+    raw (no aggregates). No latency for raw (no subscriptions), python-event-sourcery
+    (its SQLAlchemy subscription polls, and waits out a timebox of at least 0.1 s for
+    a batch that is not full) or eventsourcing on SQLite (its SQLite recorder has no
+    subscriptions). python-event-sourcery is not run on the writers rows: at 100-150
+    appends a second whatever the number of writers, one writers-8 run takes about a minute.
+    """
     psycopg = _same_as_ours("psycopg")
     return [
         Implementation(
@@ -71,6 +80,7 @@ def implementations() -> list[Implementation]:
             "eventsourcing_runner.py",
             ("eventsourcing[postgres]==9.5.6", psycopg.replace("==", "[binary]==")),
             ("eventsourcing", "psycopg"),
+            lacks=(f"sqlite/{LATENCY}",),
         ),
         Implementation(
             "pes",
@@ -83,9 +93,11 @@ def implementations() -> list[Implementation]:
                 psycopg.replace("==", "[binary]=="),
             ),
             ("python-event-sourcery", "sqlalchemy", "pydantic", "psycopg"),
-            lacks=REBUILDS,
+            lacks=(*REBUILDS, *WRITERS, LATENCY),
         ),
-        Implementation("raw", "raw", "raw.py", shows=("pydantic", "psycopg"), lacks=REBUILDS),
+        Implementation(
+            "raw", "raw", "raw.py", shows=("pydantic", "psycopg"), lacks=(*REBUILDS, LATENCY)
+        ),
     ]
 
 

@@ -1,9 +1,11 @@
 """What the benchmark prints: the machine header and the table of rates.
 
-Each row's rate is per second in the row's unit: events (``ev/s``) for the append
-and load workloads, whole aggregate rebuilds (``rebuilds/s``) for the rebuild ones.
-Ratios are ``ours / other`` in that unit, so above 1.00x means ours is faster, and
-``ours/raw`` says how much of the raw driver's speed ours keeps.
+Each row's rate is per second in the row's unit: events (``ev/s``) for the append,
+load and writers workloads, whole aggregate rebuilds (``rebuilds/s``) for the rebuild
+ones. Ratios are ``ours / other`` in that unit, so above 1.00x means ours is faster, and
+``ours/raw`` says how much of the raw driver's speed ours keeps. The latency row shows
+p50 / p99 milliseconds instead, and its ratio is ``other p50 / ours p50``, so that
+there too above 1.00x means ours is faster.
 """
 
 from __future__ import annotations
@@ -18,17 +20,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.implementations import Implementation
-from benchmarks.workloads import unit
+from benchmarks.workloads import lower_is_better, unit
 
 
 @dataclass(frozen=True)
 class Cell:
-    """The best result of one implementation on one row (per second, in the row's
-    unit), why there is none, or ``missing``: the implementation has no counterpart."""
+    """The best result of one implementation on one row, why there is none, or
+    ``missing``: the row is not run for it (no counterpart, or not on that backend).
 
-    rate: float | None = None
+    ``value`` is the rate (per second, in the row's unit), or on the latency row the
+    p50 in milliseconds, with the p99 in ``p99``."""
+
+    value: float | None = None
+    p99: float | None = None
     error: str | None = None
     missing: bool = False
+
+    def beats(self, other: Cell | None, workload: str) -> bool:
+        """Whether this result is better than ``other`` (none or failed: always)."""
+        if self.value is None:
+            return False
+        if other is None or other.value is None:
+            return True
+        if lower_is_better(workload):
+            return self.value < other.value
+        return self.value > other.value
 
 
 def machine_lines(postgres: str | None) -> list[str]:
@@ -71,10 +87,10 @@ def table(
     lines = [header]
     for backend, workload in rows:
         mine = cells[backend, workload, ours.key]
-        line = [backend, workload, unit(workload), _rate(mine)]
+        line = [backend, workload, unit(workload, backend), _shown(mine)]
         for other in others:
             theirs = cells[backend, workload, other.key]
-            line += [_rate(theirs), _ratio(mine, theirs)]
+            line += [_shown(theirs), ratio(mine, theirs, workload)]
         lines.append(line)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     rendered = [_render(line, widths) for line in lines]
@@ -87,16 +103,27 @@ def format_rate(rate: float) -> str:
     return f"{rate:,.0f}" if rate >= 100 else f"{rate:.1f}"
 
 
-def _rate(cell: Cell) -> str:
+def format_latency(p50: float, p99: float | None) -> str:
+    """Milliseconds with one decimal: ``p50 / p99``."""
+    return f"{p50:.1f}" if p99 is None else f"{p50:.1f} / {p99:.1f}"
+
+
+def ratio(mine: Cell, theirs: Cell, workload: str) -> str:
+    """How many times faster ours is: ``ours / other`` for rates, ``other / ours`` for
+    latencies; ``-`` when either is missing."""
+    if not mine.value or not theirs.value:
+        return "-"
+    if lower_is_better(workload):
+        return f"{theirs.value / mine.value:.2f}x"
+    return f"{mine.value / theirs.value:.2f}x"
+
+
+def _shown(cell: Cell) -> str:
     if cell.missing:
         return "n/a"
-    return "error" if cell.rate is None else format_rate(cell.rate)
-
-
-def _ratio(mine: Cell, theirs: Cell) -> str:
-    if mine.rate is None or theirs.rate is None:
-        return "-"
-    return f"{mine.rate / theirs.rate:.2f}x"
+    if cell.value is None:
+        return "error"
+    return format_rate(cell.value) if cell.p99 is None else format_latency(cell.value, cell.p99)
 
 
 def _render(line: Sequence[str], widths: Sequence[int]) -> str:

@@ -4,7 +4,9 @@ Each measurement is a fresh subprocess against a fresh database (see
 ``targets``), so imports, caches and table sizes never carry over between
 implementations. Repeats are interleaved (all rows, then all rows again) so slow
 phases of a noisy machine spread over every implementation; the best of the
-repeats is kept. A workload an implementation ``lacks`` is not run: its cell is n/a.
+repeats is kept (the highest rate, or on the latency row the lowest p50 together with
+that run's p99). A row an implementation ``lacks``, or a PostgreSQL-only row on
+SQLite, is not run: its cell is n/a.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.implementations import Implementation
-from benchmarks.report import Cell, format_rate
+from benchmarks.report import Cell, format_latency, format_rate
 from benchmarks.targets import fresh_target
-from benchmarks.workloads import counted, unit
+from benchmarks.workloads import LATENCY, counted, runs_on, unit
 
 RUN_TIMEOUT_SECONDS = 600
 
@@ -30,9 +32,9 @@ class RunFailed(Exception):
 
 def run_once(
     python: Path, implementation: Implementation, backend: str, workload: str, postgres_url: str
-) -> float:
+) -> Cell:
     """One runner invocation on a fresh database; its rate (events or rebuilds per
-    second, whichever the workload's unit is)."""
+    second, whichever the workload's unit is), or its p50 and p99 latency in ms."""
     with fresh_target(backend, postgres_url, f"{implementation.key}_{workload}") as target:
         command = [
             str(python),
@@ -60,12 +62,13 @@ def run_once(
         raise RunFailed(tail[0])
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        rate, what = float(result["count"]) / float(result["seconds"]), result["unit"]
+        if result["unit"] != counted(workload):
+            raise RunFailed(f"the runner counted {result['unit']}, not {counted(workload)}")
+        if workload == LATENCY:
+            return Cell(value=float(result["p50"]), p99=float(result["p99"]))
+        return Cell(value=float(result["count"]) / float(result["seconds"]))
     except (IndexError, KeyError, ValueError, ZeroDivisionError) as error:
         raise RunFailed(f"no result line in output: {done.stdout[-200:]!r}") from error
-    if what != counted(workload):
-        raise RunFailed(f"the runner counted {what}, not {counted(workload)}")
-    return rate
 
 
 def run_all(
@@ -75,27 +78,31 @@ def run_all(
     postgres_url: str,
     repeat: int,
 ) -> dict[tuple[str, str, str], Cell]:
-    """The best rate of ``repeat`` runs for every row and implementation."""
+    """The best result of ``repeat`` runs for every row and implementation."""
     best: dict[tuple[str, str, str], Cell] = {}
     for round_number in range(1, repeat + 1):
         for backend, workload in rows:
             for implementation in implementations:
                 key = (backend, workload, implementation.key)
-                if workload in implementation.lacks:
+                if not (runs_on(backend, workload) and implementation.has(backend, workload)):
                     best[key] = Cell(missing=True)
                     continue
                 python = pythons[implementation.key]
                 try:
-                    rate = run_once(python, implementation, backend, workload, postgres_url)
+                    cell = run_once(python, implementation, backend, workload, postgres_url)
                 except RunFailed as error:
                     _progress(round_number, key, f"FAILED: {error}")
                     best.setdefault(key, Cell(error=str(error)))
                     continue
-                _progress(round_number, key, f"{format_rate(rate)} {unit(workload)}")
-                previous = best.get(key)
-                if previous is None or (previous.rate or 0.0) < rate:
-                    best[key] = Cell(rate=rate)
+                _progress(round_number, key, f"{_outcome(cell)} {unit(workload, backend)}")
+                if cell.beats(best.get(key), workload):
+                    best[key] = cell
     return best
+
+
+def _outcome(cell: Cell) -> str:
+    assert cell.value is not None
+    return format_rate(cell.value) if cell.p99 is None else format_latency(cell.value, cell.p99)
 
 
 def _progress(round_number: int, key: tuple[str, str, str], outcome: str) -> None:

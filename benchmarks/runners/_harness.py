@@ -6,11 +6,14 @@ the repository. Python puts the script's directory first on ``sys.path``, which
 lets every runner import this sibling module; it must therefore use the standard
 library only.
 
-A runner supplies a :class:`Store` adapter (how *its* library appends and loads)
-and, if its library has aggregates, a ``_rebuild.Rebuilder`` for the ``rebuild``
-workloads; :func:`main` parses the command line, warms the adapter up, times one
-workload and prints ``{"unit": "events", "count": N, "seconds": S}`` (``"rebuilds"``
-for the rebuild workloads) as a single JSON line on stdout.
+A runner supplies a :class:`Store` adapter (how *its* library appends and loads),
+if its library has aggregates a ``_rebuild.Rebuilder`` for the ``rebuild`` workloads,
+and if it can follow the store as it grows a ``_latency.Follower`` for ``latency``;
+:func:`main` parses the command line, warms the adapter up, times one workload and
+prints ``{"unit": "events", "count": N, "seconds": S}`` (``"rebuilds"`` for the
+rebuild workloads) as a single JSON line on stdout; ``latency`` prints
+``{"unit": "ms", "count": N, "p50": P, "p99": Q}``. The ``writers-N`` workloads
+(``_writers``) run N processes on the same ``Store`` adapter.
 
 What is timed is only the workload loop: building the typed event objects, the
 append calls (one transaction each), the load calls or the rebuilds. Process start,
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from _latency import Follower
     from _rebuild import Rebuilder
 
 SINGLE_STREAMS = 500
@@ -43,7 +47,9 @@ LOAD_REPEATS = 3
 
 EVENT_WORKLOADS = ("single", "batch", "load")
 REBUILD_WORKLOADS = ("rebuild", "rebuild-snap")
-WORKLOADS = EVENT_WORKLOADS + REBUILD_WORKLOADS
+WRITER_WORKLOADS = ("writers-1", "writers-4", "writers-8")
+LATENCY_WORKLOAD = "latency"
+WORKLOADS = EVENT_WORKLOADS + REBUILD_WORKLOADS + WRITER_WORKLOADS + (LATENCY_WORKLOAD,)
 BACKENDS = ("sqlite", "postgres")
 
 
@@ -190,27 +196,52 @@ def main(
     open_store: Callable[[Options], Store],
     open_rebuilder: Callable[[Options], Rebuilder] | None = None,
     argv: Sequence[str] | None = None,
+    *,
+    open_follower: Callable[[Options], Follower] | None = None,
 ) -> None:
     """Run one workload against the adapter the runner opens; print the JSON line.
 
-    Without ``open_rebuilder`` the rebuild workloads fail (the orchestrator shows them
-    as n/a and does not run them)."""
+    Without ``open_rebuilder`` the rebuild workloads fail, without ``open_follower``
+    the latency one (the orchestrator shows them as n/a and does not run them)."""
     options = parse_options(argv)
-    if options.workload in REBUILD_WORKLOADS:
+    json.dump(_measure(options, open_store, open_rebuilder, open_follower), sys.stdout)
+    sys.stdout.write("\n")
+
+
+def _measure(
+    options: Options,
+    open_store: Callable[[Options], Store],
+    open_rebuilder: Callable[[Options], Rebuilder] | None,
+    open_follower: Callable[[Options], Follower] | None,
+) -> dict[str, str | int | float]:
+    """The result line of the chosen workload."""
+    workload = options.workload
+    if workload in REBUILD_WORKLOADS:
         if open_rebuilder is None:
-            raise SystemExit(f"{options.workload}: this runner has no aggregates to rebuild")
+            raise SystemExit(f"{workload}: this runner has no aggregates to rebuild")
         import _rebuild  # here, not on top: _rebuild imports this module
 
-        unit, (count, seconds) = "rebuilds", _rebuild.measure(open_rebuilder(options), options)
-    else:
-        store = open_store(options)
-        try:
-            warm_up(store)
-            unit, (count, seconds) = "events", WORKLOAD_RUNS[options.workload](store)
-        finally:
-            store.close()
-    json.dump({"unit": unit, "count": count, "seconds": seconds}, sys.stdout)
-    sys.stdout.write("\n")
+        count, seconds = _rebuild.measure(open_rebuilder(options), options)
+        return {"unit": "rebuilds", "count": count, "seconds": seconds}
+    if workload == LATENCY_WORKLOAD:
+        if open_follower is None:
+            raise SystemExit(f"{workload}: this runner has no subscription to follow")
+        import _latency
+
+        count, p50, p99 = _latency.measure(open_store, open_follower, options)
+        return {"unit": "ms", "count": count, "p50": p50, "p99": p99}
+    if workload in WRITER_WORKLOADS:
+        import _writers
+
+        count, seconds = _writers.measure(open_store, options)
+        return {"unit": "events", "count": count, "seconds": seconds}
+    store = open_store(options)
+    try:
+        warm_up(store)
+        count, seconds = WORKLOAD_RUNS[workload](store)
+    finally:
+        store.close()
+    return {"unit": "events", "count": count, "seconds": seconds}
 
 
 def expect(condition: bool, message: str) -> None:

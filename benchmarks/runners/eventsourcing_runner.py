@@ -22,12 +22,18 @@ ids, which is its default behaviour). Measured per load:
 back to a ``Deposited`` object. Aggregates are not used here: they would add
 mutation/replay work our ``load_stream`` does not do; the rebuild workloads use them
 (``_eventsourcing_rebuild``).
+
+Writers (``_writers``): each writer process has its own ``Application`` and saves
+its own originator's events as above. Latency (``_latency``, PostgreSQL only: its
+SQLite recorder has no subscriptions): the subscriber's ``Application`` follows
+``ApplicationSubscription(app, gt=app.recorder.max_notification_id())`` (its
+recorder's LISTEN/NOTIFY subscription, which yields one decoded event at a time).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import _harness
@@ -35,6 +41,7 @@ from _eventsourcing_rebuild import EventsourcingRebuilder
 from _harness import Options, Payload
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
+from eventsourcing.projection import ApplicationSubscription
 
 
 class Deposited(DomainEvent):
@@ -72,6 +79,26 @@ class EventsourcingStore:
 
     def close(self) -> None:
         """Close the application's connection pool."""
+        self.app.close()
+
+
+class EventsourcingFollower:
+    """The latency workload's subscriber: an ``ApplicationSubscription`` from the end."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.app: Application[uuid.UUID] = Application(env=env)
+        end = self.app.recorder.max_notification_id()
+        self._subscription = ApplicationSubscription(self.app, gt=end)
+        self._subscription.__enter__()
+
+    def batches(self) -> Iterator[list[int]]:
+        """Each event as the subscription yields it, one at a time."""
+        for event, _tracking in self._subscription:
+            yield [event.amount]  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Stop the subscription (joining its threads) and close the application."""
+        self._subscription.__exit__(None, None, None)
         self.app.close()
 
 
@@ -119,5 +146,10 @@ def open_rebuilder(options: Options) -> EventsourcingRebuilder:
     return rebuilder
 
 
+def open_follower(options: Options) -> EventsourcingFollower:
+    """The latency workload's subscriber, on an Application of its own."""
+    return EventsourcingFollower(env_for(options))
+
+
 if __name__ == "__main__":
-    _harness.main(open_store, open_rebuilder)
+    _harness.main(open_store, open_rebuilder, open_follower=open_follower)

@@ -20,16 +20,23 @@ Account()) as account:`` depositing 100 events each, so the repository snapshots
 versions 100, ..., 10,000. Without snapshots the set-up appends the same events with
 ``store.append(..., expected_version=v)`` (what the repository appends) rather than
 replaying the growing stream before each of the 100 saves.
+
+Writers (``_writers``): each writer process ``connect``s on its own and appends as above.
+Latency (``_latency``): the subscriber ``connect``s and follows
+``store.subscribe(after=store.position)`` (PostgreSQL: woken by LISTEN/NOTIFY, the
+library's default ``poll_interval`` of 1 s only as a fallback; SQLite: polling every
+``SQLITE_POLL_INTERVAL``), taking ``.event.amount`` out of each batch it yields.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import _harness
 from _harness import Options, Payload, expect
+from _latency import SQLITE_POLL_INTERVAL
 from _rebuild import SNAPSHOT_EVERY
 
 from event_sourcery import Aggregate, Event, RecordedSnapshot, Repository, applies, connect
@@ -132,6 +139,30 @@ class OursRebuilder(Ours):
         return (first.version or 0) if isinstance(first, RecordedSnapshot) else 0
 
 
+class OursFollower:
+    """The latency workload's subscriber: ``store.subscribe`` from the store's end."""
+
+    FOLLOW_TIMEOUT = 30.0
+    """Seconds without new events after which the subscription ends on its own."""
+
+    def __init__(self, store: Any, close: Callable[[], None], backend: str) -> None:
+        self._close = close
+        polling = {"poll_interval": SQLITE_POLL_INTERVAL} if backend == "sqlite" else {}
+        self._subscription = store.subscribe(
+            after=store.position, timeout=self.FOLLOW_TIMEOUT, **polling
+        )
+
+    def batches(self) -> Iterator[list[int]]:
+        """The amounts of each batch the subscription yields."""
+        for batch in self._subscription:
+            yield [recorded.event.amount for recorded in batch]
+
+    def close(self) -> None:
+        """Release the listening connection, then the store's."""
+        self._subscription.close()
+        self._close()
+
+
 def _connected(options: Options) -> tuple[Any, Callable[[], None]]:
     """``connect(url)`` as a user would: for PostgreSQL the URL carries the run's schema
     as its ``search_path``; the store and what closes it."""
@@ -155,5 +186,10 @@ def open_rebuilder(options: Options) -> OursRebuilder:
     return OursRebuilder(*_connected(options), snapshots=options.snapshots)
 
 
+def open_follower(options: Options) -> OursFollower:
+    """The latency workload's subscriber, on a store of its own."""
+    return OursFollower(*_connected(options), backend=options.backend)
+
+
 if __name__ == "__main__":
-    _harness.main(open_store, open_rebuilder)
+    _harness.main(open_store, open_rebuilder, open_follower=open_follower)

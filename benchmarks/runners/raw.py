@@ -1,7 +1,8 @@
 """Raw driver calls: the floor for what our library's SQL can cost.
 
 Runs in the repository venv. It executes the statements our ``SqlStorage`` issues
-(mirrored from ``event_sourcery/storage/sql/statements.py``: keep them in sync) on
+(mirrored from ``event_sourcery/storage/sql/statements.py``: keep them in sync,
+including the ``pg_notify`` a PostgreSQL claim returns to wake subscribers) on
 the tables our ``create_schema`` makes,
 through stdlib ``sqlite3`` or ``psycopg`` 3 directly, with the same durability
 settings (SQLite: WAL, ``synchronous=FULL``, ``BEGIN IMMEDIATE`` ... ``COMMIT``;
@@ -46,12 +47,14 @@ SCHEMA_VERSION = Deposited.__schema_version__
 
 NEW_STREAM = (
     "INSERT INTO event_sourcery_streams (uuid, category, name, version) "
-    "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING RETURNING id"
+    "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING RETURNING id{wake}"
 )
 BUMP_VERSION = (
     "UPDATE event_sourcery_streams SET version = version + {p} "
-    "WHERE uuid = {p} AND category = {p} AND version = {p} RETURNING id"
+    "WHERE uuid = {p} AND category = {p} AND version = {p} RETURNING id{wake}"
 )
+PG_WAKE = ", pg_notify('event_sourcery', '')"
+"""PostgreSQL: a successful claim also wakes subscribers (NOTIFY, sent at commit)."""
 INSERT_EVENT = (
     "INSERT INTO event_sourcery_events "
     "(uuid, stream_id, version, type, schema_version, data, context, created_at) "
@@ -122,10 +125,10 @@ class SqliteRaw:
         try:
             if expected_version == 0:
                 params: tuple[Any, ...] = (stream.hex, "", None, len(events))
-                row = conn.execute(NEW_STREAM.format(p="?"), params).fetchone()
+                row = conn.execute(NEW_STREAM.format(p="?", wake=""), params).fetchone()
             else:
                 params = (len(events), stream.hex, "", expected_version)
-                row = conn.execute(BUMP_VERSION.format(p="?"), params).fetchone()
+                row = conn.execute(BUMP_VERSION.format(p="?", wake=""), params).fetchone()
             if row is None:
                 raise ConcurrencyError(f"stream {stream} not at version {expected_version}")
             created_at = datetime.now(UTC).isoformat()
@@ -173,10 +176,10 @@ class PostgresRaw:
         with self._conn.transaction(), self._conn.cursor() as cur:
             if expected_version == 0:
                 params: tuple[Any, ...] = (stream, "", None, len(events))
-                row = cur.execute(NEW_STREAM.format(p="%s"), params).fetchone()
+                row = cur.execute(NEW_STREAM.format(p="%s", wake=PG_WAKE), params).fetchone()
             else:
                 params = (len(events), stream, "", expected_version)
-                row = cur.execute(BUMP_VERSION.format(p="%s"), params).fetchone()
+                row = cur.execute(BUMP_VERSION.format(p="%s", wake=PG_WAKE), params).fetchone()
             if row is None:
                 raise ConcurrencyError(f"stream {stream} not at version {expected_version}")
             created_at = datetime.now(UTC)
