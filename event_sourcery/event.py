@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from event_sourcery.errors import InvalidUpcaster
 from event_sourcery.registry import default_registry
+from event_sourcery.versioning import is_whole
 
 
 class Event(BaseModel):
@@ -29,7 +30,7 @@ class Event(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         version = cls.__schema_version__
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        if not is_whole(version, 1):
             raise InvalidUpcaster(
                 event_name(cls), f"__schema_version__ = {version!r} is not an int >= 1"
             )

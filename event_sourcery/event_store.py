@@ -29,7 +29,7 @@ from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.streams import StreamId
 from event_sourcery.subscriptions.listeners import Listener, Listeners
 from event_sourcery.subscriptions.subscription import Subscription
-from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning
+from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning, is_whole
 
 
 class EventStore:
@@ -128,7 +128,7 @@ class EventStore:
         """Keep ``snapshot`` as the stream's state after ``version``; earlier snapshots stay
         (see ``snapshots``). Raises ``InvalidSnapshot`` if the stream has no such version."""
         stream = StreamId.of(stream_id)
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        if not is_whole(version, 1):
             raise InvalidSnapshot(stream, version, "versions are whole numbers from 1")
         if version > MAX_VERSION:
             raise InvalidSnapshot(stream, version, f"versions stop at {MAX_VERSION}")
@@ -182,11 +182,9 @@ class EventStore:
         until: datetime | None = None,
     ) -> list[RawEvent]:
         """``read_all`` undecoded: type names and JSON, for tools."""
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        if not is_whole(after):
             raise InvalidRange("after", after, "not a position: use an int >= 0")
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
-        ):
+        if limit is not None and not is_whole(limit):
             raise InvalidRange("limit", limit, "not a number of events: use an int >= 0 or None")
         read = ReadFilter(
             types=None if types is None else self.registry.names_for(types),
@@ -277,10 +275,6 @@ def _as_recorded(stored: list[RawEvent], events: list[Event]) -> list[Recorded[E
         )
         for raw, event in zip(stored, events, strict=True)
     ]
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _moment(value: datetime | None, label: str) -> datetime | None:

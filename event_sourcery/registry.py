@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from event_sourcery.errors import DuplicateEventName, InvalidUpcaster, UnknownEventType
+from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
     from event_sourcery.event import Event
@@ -89,7 +90,7 @@ class EventRegistry:
 
     def add_upcaster(self, event: type[Event] | str, from_version: int, upcast: Upcaster) -> None:
         name = event if isinstance(event, str) else self.name_of(event)
-        if not isinstance(from_version, int) or isinstance(from_version, bool) or from_version < 1:
+        if not is_whole(from_version, 1):
             raise InvalidUpcaster(name, f"from_version={from_version!r} is not a version >= 1")
         if not callable(upcast):
             raise InvalidUpcaster(name, f"{upcast!r} is not callable")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from event_sourcery.errors import InvalidExpectedVersion
 
@@ -22,6 +23,12 @@ class Versioning(enum.Enum):
 
 MAX_VERSION = 2**63 - 1
 """Versions are stored as 64-bit integers."""
+
+
+def is_whole(value: object, minimum: int = 0) -> TypeGuard[int]:
+    """True for an int (not a bool) of at least ``minimum``: a version, position, count."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
 
 ANY = Versioning.ANY
 NO_VERSIONING = Versioning.NO_VERSIONING
@@ -42,6 +49,6 @@ class ExpectedVersion:
             return cls()
         if value is Versioning.NO_VERSIONING:
             return cls(versioned=False)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_VERSION:
+        if is_whole(value) and value <= MAX_VERSION:
             return cls(exact=value)
         raise InvalidExpectedVersion(value)

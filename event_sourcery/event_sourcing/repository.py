@@ -24,6 +24,7 @@ from event_sourcery.event_sourcing.snapshot_policy import EveryNEvents, Snapshot
 from event_sourcery.event_store import EventStore
 from event_sourcery.records import RecordedSnapshot
 from event_sourcery.streams import StreamId
+from event_sourcery.versioning import is_whole
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -84,7 +85,7 @@ class Repository(Generic[A]):
         if at is not None:
             stop, as_of = self._stop_at(stream, at), f"as of {at.isoformat()}"
         elif version is not None:
-            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            if not is_whole(version, 1):
                 raise InvalidRange("version", version, "not a version: use an int >= 1")
             stop, as_of = version + 1, f"as of version {version}"
         else:

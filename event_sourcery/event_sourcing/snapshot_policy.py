@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from event_sourcery.errors import InvalidRange
+from event_sourcery.versioning import is_whole
 
 
 class SnapshotPolicy(Protocol):
@@ -18,7 +19,7 @@ class EveryNEvents:
     ``n=100`` snapshots at 101, the state the aggregate then holds)."""
 
     def __init__(self, n: int) -> None:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        if not is_whole(n, 1):
             raise InvalidRange("snapshot_every", n, "not a number of events: use an int >= 1")
         self.n = n
 

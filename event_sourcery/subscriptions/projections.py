@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.records import Recorded
+from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
     from event_sourcery.event_store import EventStore
@@ -56,7 +57,7 @@ class Projection:
     ) -> None:
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidRange("name", name, "not a projection name: 1 to 255 characters")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if not is_whole(batch_size, 1):
             raise InvalidRange("batch_size", batch_size, "not a batch size: use an int >= 1")
         self.store = store
         self.name = name

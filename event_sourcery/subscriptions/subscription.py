@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Self
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.records import Recorded
+from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
     from event_sourcery.event_store import EventStore
@@ -40,7 +41,7 @@ class Subscription(Iterator[list[Recorded[Event]]]):
         timeout: float | None = None,
         stop_event: threading.Event | None = None,
     ) -> None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if not is_whole(batch_size, 1):
             raise InvalidRange("batch_size", batch_size, "not a batch size: use an int >= 1")
         for label, seconds in (("poll_interval", poll_interval), ("timeout", timeout)):
             if seconds is not None and not (isinstance(seconds, int | float) and seconds > 0):
