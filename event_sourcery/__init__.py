@@ -51,7 +51,7 @@ from event_sourcery.event_sourcing import (
 )
 from event_sourcery.event_store import EventStore
 from event_sourcery.models import Models, configure_models
-from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
+from event_sourcery.records import Envelope, Page, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry, Upcaster, default_registry, upcaster
 from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.protocol import NewEvent, Storage
@@ -101,6 +101,7 @@ __all__ = [
     "Models",
     "NewEvent",
     "NoEventsToAppend",
+    "Page",
     "Projection",
     "ProjectionLag",
     "RawEvent",

@@ -21,7 +21,7 @@ from event_sourcery.errors import (
     UnknownEventType,
 )
 from event_sourcery.event import Event
-from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
+from event_sourcery.records import Envelope, Page, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
@@ -165,11 +165,27 @@ class EventStore:
         (``since <= created_at < until``) filter them, combined. Never returns an event
         past ``position``, so a reader that goes on from the last position it got skips
         nothing that commits later."""
-        raws = self.read_all_raw(
+        return self.read_page(
+            after, limit, types=types, categories=categories, since=since, until=until
+        ).events
+
+    def read_page(
+        self,
+        after: int = 0,
+        limit: int | None = None,
+        *,
+        types: Iterable[type[Event] | str] | None = None,
+        categories: Iterable[str | None] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page:
+        """``read_all`` with the position to go on from (``Page.position``): a reader
+        with filters moves past the events they left out without reading them again."""
+        raws, position = self._read_all_raw(
             after, limit, types=types, categories=categories, since=since, until=until
         )
         with collector_paused():
-            return decode_all(raws, self.registry)
+            return Page(decode_all(raws, self.registry), position)
 
     def read_all_raw(
         self,
@@ -182,6 +198,21 @@ class EventStore:
         until: datetime | None = None,
     ) -> list[RawEvent]:
         """``read_all`` undecoded: type names and JSON, for tools."""
+        return self._read_all_raw(
+            after, limit, types=types, categories=categories, since=since, until=until
+        )[0]
+
+    def _read_all_raw(
+        self,
+        after: int,
+        limit: int | None,
+        *,
+        types: Iterable[type[Event] | str] | None,
+        categories: Iterable[str | None] | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> tuple[list[RawEvent], int]:
+        """The events read and the position to go on from."""
         if not is_whole(after):
             raise InvalidRange("after", after, "not a position: use an int >= 0")
         if limit is not None and not is_whole(limit):
@@ -193,7 +224,10 @@ class EventStore:
             until=_moment(until, "until"),
         )
         with collector_paused():
-            return self.storage.read_all(after, limit, read)
+            raws, horizon = self.storage.read_all(after, limit, read)
+        if limit is not None and len(raws) >= limit:  # stopped at the limit
+            return raws, raws[-1].position if raws else after
+        return raws, max(after, horizon)
 
     def listen(
         self,

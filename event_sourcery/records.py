@@ -46,6 +46,16 @@ class RecordedSnapshot(Recorded[E_co]):
     the snapshot event and ``position`` that of the stream's event at ``version``."""
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One read of the whole store: its events and the position to read on from."""
+
+    events: list[Recorded[Event]]
+    position: int
+    """The last event's position when the read stopped at its limit; otherwise how far it
+    safely looked, past events the filters left out (or deleted ones)."""
+
+
 class RawEvent(NamedTuple):
     """A stored event (or snapshot) as its row holds it: type name, the schema version it
     was written at, and JSON; no event class needed."""

@@ -152,19 +152,20 @@ class InMemoryStorage:
         latest = covering[-1]
         return latest, _in_range(events, _version_of(latest) + 1, stop)
 
-    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
-        if limit == 0:
-            return []
+    def read_all(
+        self, after: int, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
         with self._lock:  # appends hold the lock, so the log is always whole
+            horizon = self._position
             start = bisect.bisect_right(self._log, after, key=_position_of)
-            tail = self._log[start:]
+            tail = self._log[start:] if limit != 0 else []
         selected: list[RawEvent] = []
         for event in tail:
             if _passes(event, read):
                 selected.append(event)
                 if limit is not None and len(selected) >= limit:
                     break
-        return selected
+        return selected, horizon
 
     def horizon(self) -> Horizon:
         with self._lock:

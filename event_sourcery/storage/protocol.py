@@ -80,10 +80,13 @@ class Storage(Protocol):
         snapshot, None and what ``load`` returns. Both come from one read."""
         ...
 
-    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
+    def read_all(
+        self, after: int, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
         """Events of every stream with ``position > after`` that ``read`` lets through, in
-        position order, at most ``limit``; never past ``horizon().position``, so that no
-        event that commits later can have a position below one returned."""
+        position order, at most ``limit``, and the safe position the read went up to:
+        never past it, so that no event that commits later can have a position below
+        one returned."""
         ...
 
     def horizon(self) -> Horizon:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
-from event_sourcery.records import Recorded
+from event_sourcery.records import Page, Recorded
 from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class Projection:
     def lag(self) -> ProjectionLag:
         """Positions and seconds behind the store."""
         position, head = self.position, self.store.position
-        pending = self._read(position, 1)
+        pending = self._read(position, 1).events
         seconds = (datetime.now(UTC) - pending[0].created_at).total_seconds() if pending else 0.0
         return ProjectionLag(position, max(head, position), max(seconds, 0.0))
 
@@ -116,19 +116,15 @@ class Projection:
         # Read before the unit opens: the unit's transaction is a writer in flight, and
         # readers of the whole store wait for writers in flight.
         start = self.store.storage.checkpoint(self.name)
-        horizon = self.store.position
-        batch = self._read(start, self._batch_size)
+        page = self._read(start, self._batch_size)
         with self.store.storage.checkpointed(self.name) as unit:
             if unit.position != start:  # another run moved on meanwhile: look again
                 return 0, True
-            for recorded in batch:
+            for recorded in page.events:
                 self.handler(recorded, unit.session)
-            if batch:
-                unit.position = batch[-1].position
-            full = len(batch) == self._batch_size
-            if not full:  # nothing else up to what was safe to read (filtered or deleted)
-                unit.position = max(unit.position, horizon)
-            return len(batch), full
+            # Past what the filters left out (or was deleted), up to what was safe to read.
+            unit.position = page.position
+            return len(page.events), len(page.events) == self._batch_size
 
-    def _read(self, after: int, limit: int) -> list[Recorded[Event]]:
-        return self.store.read_all(after, limit, types=self._types, categories=self._categories)
+    def _read(self, after: int, limit: int) -> Page:
+        return self.store.read_page(after, limit, types=self._types, categories=self._categories)

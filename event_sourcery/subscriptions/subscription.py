@@ -51,7 +51,6 @@ class Subscription(Iterator[list[Recorded[Event]]]):
         self.position = after
         self._types = None if types is None else tuple(types)
         self._categories = None if categories is None else tuple(categories)
-        self._filtered = types is not None or categories is not None
         self._batch_size = batch_size
         self._timeout = timeout
         self._poll_interval = poll_interval
@@ -85,17 +84,11 @@ class Subscription(Iterator[list[Recorded[Event]]]):
         return not self._stop.is_set() and (give_up_at is None or now < give_up_at)
 
     def _read(self) -> list[Recorded[Event]]:
-        # With filters, a read may pass over many events: move past them too (up to the
-        # horizon seen before the read), so that the next read does not scan them again.
-        horizon = self.store.position if self._filtered else 0
-        batch = self.store.read_all(
+        page = self.store.read_page(
             self.position, self._batch_size, types=self._types, categories=self._categories
         )
-        if batch:
-            self.position = batch[-1].position
-        if len(batch) < self._batch_size:
-            self.position = max(self.position, horizon)
-        return batch
+        self.position = page.position  # past what the filters left out, too
+        return page.events
 
     def stop(self) -> None:
         """End the iteration at the next look (from any thread)."""

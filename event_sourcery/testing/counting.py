@@ -50,10 +50,12 @@ class CountingStorage:
     def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
         return self.inner.snapshots(stream_id)
 
-    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
-        rows = self.inner.read_all(after, limit, read)
+    def read_all(
+        self, after: int, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
+        rows, horizon = self.inner.read_all(after, limit, read)
         self.rows_read += len(rows)
-        return rows
+        return rows, horizon
 
     def horizon(self) -> Horizon:
         return self.inner.horizon()

@@ -164,14 +164,16 @@ class SqlStorage:
                 sql.delete_events.run(conn, {"p_id": locked[0][0]})
                 sql.delete_stream.run(conn, {"p_id": locked[0][0]})
 
-    def read_all(self, after: int, limit: int | None, read: ReadFilter) -> list[RawEvent]:
+    def read_all(
+        self, after: int, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
         codec = self._kit.codec
         if limit == 0:
-            return []
+            return [], after
         with self.transactions.read() as conn:
             safe = self._horizon(conn).position
             if safe <= after:
-                return []
+                return [], safe
             query = read_all_statement(
                 self.transactions.dialect,
                 read.types is not None,
@@ -203,7 +205,7 @@ class SqlStorage:
                     time_out(at),
                 )
             )
-        return raws
+        return raws, safe
 
     def horizon(self) -> Horizon:
         with self.transactions.read() as conn:

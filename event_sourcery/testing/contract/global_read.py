@@ -110,6 +110,15 @@ class GlobalReadContract(BaseContract):
         ) == [("Deposited", 2)]
         assert store.read_all(after=before, types=[], categories=["orders"]) == []
 
+    def test_a_page_says_where_to_read_on_from(self, store: EventStore) -> None:
+        before, _, _ = fill(store)
+        cut = store.read_page(after=before, limit=2)
+        assert cut.position == cut.events[-1].position
+        filtered = store.read_page(after=before, types=["contract.Opened"], limit=5)
+        assert summary(filtered.events) == [("Opened", 0)]
+        assert filtered.position == store.position  # past everything the filter left out
+        assert store.read_page(after=store.position).position == store.position
+
     def test_the_raw_read_gives_names_and_json(self, store: EventStore) -> None:
         before, orders, _ = fill(store)
         [raw] = store.read_all_raw(after=before, limit=1)
