@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -61,8 +62,6 @@ class PollingWaiter:
         self.interval = interval
 
     def wait(self, seconds: float) -> bool:
-        import time
-
         time.sleep(max(0.0, min(seconds, self.interval)))
         return False
 
