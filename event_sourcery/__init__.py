@@ -9,7 +9,7 @@ Quick start::
     session.commit()
 """
 
-from event_sourcery.connect import connect, create_schema, get_event_store
+from event_sourcery.connect import connect, create_schema, get_event_store, get_outbox
 from event_sourcery.context import Context, Enricher
 from event_sourcery.errors import (
     AggregateError,
@@ -21,11 +21,15 @@ from event_sourcery.errors import (
     EventTypeError,
     InvalidEnvelope,
     InvalidExpectedVersion,
+    InvalidOutboxSetting,
     InvalidRange,
     InvalidSnapshot,
     InvalidStreamId,
     InvalidUpcaster,
     NoEventsToAppend,
+    OutboxError,
+    OutboxUnsupported,
+    PublishFailed,
     ReadOnlyAggregate,
     SnapshotSkipped,
     SnapshotsUnsupported,
@@ -51,9 +55,21 @@ from event_sourcery.event_sourcing import (
 )
 from event_sourcery.event_store import EventStore
 from event_sourcery.models import Models, configure_models
+from event_sourcery.outbox.entries import (
+    Attempt,
+    EntryStatus,
+    OutboxEntry,
+    OutboxFilter,
+    Outcome,
+    Selection,
+)
+from event_sourcery.outbox.outbox import Outbox, ReplayReport
+from event_sourcery.outbox.relay import OutboxRelay, Publisher, RelayReport
+from event_sourcery.outbox.retry import RetryPolicy
 from event_sourcery.records import Envelope, Page, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry, Upcaster, default_registry, upcaster
 from event_sourcery.storage.memory import InMemoryStorage
+from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.protocol import NewEvent, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql.storage import SqlStorage
@@ -75,11 +91,13 @@ __all__ = [
     "AggregateError",
     "AggregateInUse",
     "AggregateStream",
+    "Attempt",
     "ConcurrentStreamWriteError",
     "Context",
     "DuplicateEventId",
     "DuplicateEventName",
     "Enricher",
+    "EntryStatus",
     "Envelope",
     "Event",
     "EventRegistry",
@@ -92,6 +110,7 @@ __all__ = [
     "InMemoryStorage",
     "InvalidEnvelope",
     "InvalidExpectedVersion",
+    "InvalidOutboxSetting",
     "InvalidRange",
     "InvalidSnapshot",
     "InvalidStreamId",
@@ -101,15 +120,29 @@ __all__ = [
     "Models",
     "NewEvent",
     "NoEventsToAppend",
+    "Outbox",
+    "OutboxEntry",
+    "OutboxError",
+    "OutboxFilter",
+    "OutboxRelay",
+    "OutboxStorage",
+    "OutboxUnsupported",
+    "Outcome",
     "Page",
     "Projection",
     "ProjectionLag",
+    "PublishFailed",
+    "Publisher",
     "RawEvent",
     "ReadFilter",
     "ReadOnlyAggregate",
     "Recorded",
     "RecordedSnapshot",
+    "RelayReport",
+    "ReplayReport",
     "Repository",
+    "RetryPolicy",
+    "Selection",
     "SnapshotPolicy",
     "SnapshotSkipped",
     "SnapshotsUnsupported",
@@ -136,5 +169,6 @@ __all__ = [
     "default_registry",
     "event_name",
     "get_event_store",
+    "get_outbox",
     "upcaster",
 ]

@@ -14,6 +14,9 @@ from sqlalchemy.pool import StaticPool
 from event_sourcery.context import Enricher
 from event_sourcery.errors import StoreUnavailable, UnsupportedURL
 from event_sourcery.event_store import EventStore
+from event_sourcery.outbox.entries import OutboxFilter
+from event_sourcery.outbox.outbox import Outbox
+from event_sourcery.outbox.retry import RetryPolicy
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.sql import dialects, tables
@@ -31,10 +34,27 @@ def get_event_store(
     *,
     enrichers: Sequence[Enricher] = (),
     listeners: Listeners | None = None,
+    with_outbox: bool | OutboxFilter = False,
 ) -> EventStore:
     """An EventStore bound to the caller's Session: it never commits; the caller does.
-    Pass one ``Listeners`` to every session's store to call the same listeners."""
-    return EventStore(SqlStorage(SessionTransactions(session)), registry, enrichers, listeners)
+    Pass one ``Listeners`` to every session's store to call the same listeners.
+    ``with_outbox`` gives appended events outbox entries, in the session's transaction."""
+    storage = SqlStorage(SessionTransactions(session))
+    return EventStore(storage, registry, enrichers, listeners, with_outbox)
+
+
+def get_outbox(
+    session: Session,
+    registry: EventRegistry = default_registry,
+    *,
+    retry_policy: RetryPolicy | None = None,
+    lease: float = 60.0,
+    relay_id: str | None = None,
+) -> Outbox:
+    """The outbox of the session's database. Its relay commits its own short transactions
+    on the session's engine (leasing, then recording), never the session's."""
+    store = get_event_store(session, registry)
+    return Outbox(store, retry_policy=retry_policy, lease=lease, relay_id=relay_id)
 
 
 def connect(
@@ -45,15 +65,17 @@ def connect(
     sqlite_synchronous: str = "FULL",
     enrichers: Sequence[Enricher] = (),
     listeners: Listeners | None = None,
+    with_outbox: bool | OutboxFilter = False,
 ) -> EventStore:
     """An EventStore with its own engine; every append commits as one unit of work.
 
     ``url``: ``sqlite:///events.db`` (WAL; ``sqlite_synchronous="NORMAL"`` trades the last
     transactions on power loss for speed), ``postgresql+psycopg://...``, an Engine, or
-    ``memory://`` for the in-memory backend. ``enrichers`` add context to every event.
+    ``memory://`` for the in-memory backend. ``enrichers`` add context to every event;
+    ``with_outbox`` (True, or an ``OutboxFilter``) gives appended events outbox entries.
     """
     if isinstance(url, str) and url.startswith(MEMORY_URL):
-        return EventStore(InMemoryStorage(), registry, enrichers, listeners)
+        return EventStore(InMemoryStorage(), registry, enrichers, listeners, with_outbox)
     owns_engine = not isinstance(url, Engine)
     engine = url if isinstance(url, Engine) else _create_engine(url, sqlite_synchronous)
     _refuse_per_thread_memory_databases(engine)
@@ -68,7 +90,7 @@ def connect(
             where = engine.url.render_as_string(hide_password=True)
             raise StoreUnavailable(where, str(error.orig).strip().splitlines()[0]) from None
     transactions = EngineTransactions(engine, owns_engine, serialize=shared_connection)
-    return EventStore(SqlStorage(transactions), registry, enrichers, listeners)
+    return EventStore(SqlStorage(transactions), registry, enrichers, listeners, with_outbox)
 
 
 def create_schema(engine: Engine) -> None:

@@ -25,7 +25,12 @@ EventStoreError
 │   └── SnapshotsUnsupported     a snapshot policy on an aggregate that cannot snapshot
 ├── UnsupportedURL               connect() was given a URL it cannot open
 ├── StoreUnavailable             the database did not answer
-└── StoreBusy                    SQLite's write lock could not be had in time
+├── StoreBusy                    SQLite's write lock could not be had in time
+└── OutboxError
+    ├── InvalidOutboxSetting     a retry policy, lease, limit or selection that is not one
+    ├── OutboxUnsupported        a storage backend without an outbox
+    ├── EventGone                an outbox entry whose event was deleted before delivery
+    └── PublishFailed            a publisher could not hand an event over (broker down...)
 
 SnapshotSkipped (a UserWarning) reports a snapshot that was passed over for the events.
 """
@@ -35,6 +40,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from event_sourcery.streams import StreamId
 
 
@@ -343,4 +350,50 @@ class StoreBusy(EventStoreError):
             f"append to stream {stream_id} could not take the database's write lock ({reason}): "
             "nothing was written; retry the unit of work. On an engine of your own, begin "
             "write transactions IMMEDIATE (as connect() does) so that writers queue instead"
+        )
+
+
+class OutboxError(EventStoreError):
+    """Base of the outbox's errors."""
+
+
+class InvalidOutboxSetting(OutboxError, ValueError):
+    """A retry policy, lease, batch limit or selection the outbox cannot use."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(f"invalid outbox {setting}: {problem}")
+
+
+class OutboxUnsupported(OutboxError):
+    """The storage backend keeps no outbox."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(
+            f"{backend} has no outbox: implement Storage.outbox() to deliver events from it"
+        )
+
+
+class EventGone(OutboxError):
+    """An outbox entry's event is no longer stored: its stream was deleted first."""
+
+    def __init__(self, event_uuid: UUID, position: int) -> None:
+        self.event_uuid = event_uuid
+        self.position = position
+        super().__init__(
+            f"event {event_uuid} (position {position}) is no longer stored: its stream was "
+            "deleted before the event was delivered, so the entry is dead"
+        )
+
+
+class PublishFailed(OutboxError):
+    """A publisher could not hand an event over; the relay records the failed attempt and
+    tries again later (nothing is lost)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"cannot publish to {url}: {reason}. The event stays in the outbox and is "
+            "published again later; check that the broker runs and that the URL, user and "
+            "exchange are right"
         )

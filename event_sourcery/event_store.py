@@ -6,6 +6,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Self
 from uuid import UUID
 
@@ -21,7 +22,16 @@ from event_sourcery.errors import (
     UnknownEventType,
 )
 from event_sourcery.event import Event
-from event_sourcery.records import Envelope, Page, RawEvent, Recorded, RecordedSnapshot
+from event_sourcery.outbox.entries import OutboxFilter, mark_for_outbox, outbox_filter
+from event_sourcery.outbox.outbox import Outbox
+from event_sourcery.records import (
+    Envelope,
+    Page,
+    RawEvent,
+    Recorded,
+    RecordedSnapshot,
+    aware_moment,
+)
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
@@ -37,7 +47,8 @@ class EventStore:
 
     Values from callers become typed objects here (``StreamId``, ``ExpectedVersion``,
     serialised events) before they reach storage. ``enrichers`` add fields to the context
-    of every appended event; ``listeners`` are called inside every append.
+    of every appended event; ``listeners`` are called inside every append;
+    ``with_outbox`` (True, or an ``OutboxFilter``) gives appended events outbox entries.
     """
 
     def __init__(
@@ -46,11 +57,13 @@ class EventStore:
         registry: EventRegistry = default_registry,
         enrichers: Sequence[Enricher] = (),
         listeners: Listeners | None = None,
+        with_outbox: bool | OutboxFilter = False,
     ) -> None:
         self.storage = storage
         self.registry = registry
         self.enrichers = tuple(enrichers)
         self.listeners = listeners if listeners is not None else Listeners()
+        self.outbox_filter = outbox_filter(with_outbox)
 
     def append(
         self,
@@ -73,6 +86,8 @@ class EventStore:
         new_events = encode(events, self.registry, context, self.enrichers)
         if len({new.uuid for new in new_events}) != len(new_events):
             raise DuplicateEventId(stream, "the same uuid appears twice in one batch")
+        if self.outbox_filter is not None:
+            mark_for_outbox(self.outbox_filter, events, new_events, stream.category)
         if not self.listeners:
             self.storage.append(stream, expected, new_events)
             return
@@ -220,8 +235,8 @@ class EventStore:
         read = ReadFilter(
             types=None if types is None else self.registry.names_for(types),
             categories=None if categories is None else tuple(c or "" for c in categories),
-            since=_moment(since, "since"),
-            until=_moment(until, "until"),
+            since=aware_moment(since, "since"),
+            until=aware_moment(until, "until"),
         )
         with collector_paused():
             raws, horizon = self.storage.read_all(after, limit, read)
@@ -269,6 +284,12 @@ class EventStore:
             stop_event=stop_event,
         )
 
+    @cached_property
+    def outbox(self) -> Outbox:
+        """The store's outbox with the default settings: its relay and audit trail (build
+        an ``Outbox(store, ...)`` for others)."""
+        return Outbox(self)
+
     @property
     def position(self) -> int:
         """The position up to which every event is committed and readable."""
@@ -309,12 +330,6 @@ def _as_recorded(stored: list[RawEvent], events: list[Event]) -> list[Recorded[E
         )
         for raw, event in zip(stored, events, strict=True)
     ]
-
-
-def _moment(value: datetime | None, label: str) -> datetime | None:
-    if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
-        raise InvalidRange(label, value, "not an aware datetime: give it a timezone")
-    return value
 
 
 def _version(value: int | None, label: str) -> int | None:

@@ -14,6 +14,8 @@ class Models(NamedTuple):
     event: type[Any]
     snapshot: type[Any]
     checkpoint: type[Any]
+    outbox_entry: type[Any]
+    outbox_attempt: type[Any]
 
 
 def configure_models(base: Any) -> Models:
@@ -26,6 +28,8 @@ def configure_models(base: Any) -> Models:
         (tables.events, "EventSourceryEvent"),
         (tables.snapshots, "EventSourcerySnapshot"),
         (tables.checkpoints, "EventSourceryCheckpoint"),
+        (tables.outbox, "EventSourceryOutboxEntry"),
+        (tables.outbox_attempts, "EventSourceryOutboxAttempt"),
     ):
         existing = _mapped_class(base, table.name)
         if existing is None:

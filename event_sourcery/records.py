@@ -9,6 +9,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID, uuid4
 
 from event_sourcery.context import EMPTY_CONTEXT, Context, context_from_json
+from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.streams import StreamId
 
@@ -17,6 +18,13 @@ E_co = TypeVar("E_co", bound=Event, covariant=True)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def aware_moment(value: datetime | None, label: str) -> datetime | None:
+    """``value`` checked to be a moment in time: an aware datetime (or None)."""
+    if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+        raise InvalidRange(label, value, "not an aware datetime: give it a timezone")
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,8 +16,9 @@ from event_sourcery.errors import (
     StreamNameConflict,
     VersioningMismatch,
 )
-from event_sourcery.records import RawEvent
+from event_sourcery.records import RawEvent, utc_now
 from event_sourcery.storage.checkpoints import CheckpointUnit
+from event_sourcery.storage.memory_outbox import InMemoryOutbox
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
@@ -45,6 +46,7 @@ class InMemoryStorage:
         self._appended = threading.Condition(self._lock)
         self._checkpoints: dict[str, int] = {}
         self._projecting: dict[str, threading.Lock] = {}
+        self._outbox = InMemoryOutbox(self._lock, self._event_at)
 
     def append(
         self,
@@ -92,6 +94,9 @@ class InMemoryStorage:
             self._uuids.update(new.uuid for new in events)
             for raw in raws:
                 bisect.insort(self._log, raw, key=_position_of)
+            if any(new.outbox for new in events):
+                marked = [raw for raw, new in zip(raws, events, strict=True) if new.outbox]
+                self._outbox.add(marked, utc_now())
             self._appended.notify_all()
 
     def load(self, stream_id: StreamId, start: int | None, stop: int | None) -> list[RawEvent]:
@@ -188,8 +193,18 @@ class InMemoryStorage:
     def waiter(self, poll_interval: float) -> Waiter:
         return _AppendWaiter(self)
 
+    def outbox(self) -> InMemoryOutbox:
+        return self._outbox
+
     def close(self) -> None:
         """Nothing to release: the streams stay readable."""
+
+    def _event_at(self, position: int) -> RawEvent | None:
+        with self._lock:
+            index = bisect.bisect_left(self._log, position, key=_position_of)
+            if index < len(self._log) and self._log[index].position == position:
+                return self._log[index]
+            return None
 
     def _check_name_is_free(self, stream_id: StreamId) -> None:
         if stream_id.name is None:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.checkpoints import CheckpointUnit
+from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
@@ -26,6 +27,8 @@ class NewEvent:
     data_json: str
     context_json: str
     created_at: datetime
+    outbox: bool = False
+    """Give the event an outbox entry, written in the append's transaction."""
 
 
 OnStored = Callable[[list[RawEvent]], None]
@@ -107,6 +110,10 @@ class Storage(Protocol):
     def waiter(self, poll_interval: float) -> Waiter:
         """Something a subscriber can sleep on until new events may have committed; at
         worst, it wakes every ``poll_interval`` seconds to look."""
+        ...
+
+    def outbox(self) -> OutboxStorage:
+        """The outbox of this storage: the entries appends marked ``outbox`` created."""
         ...
 
     def close(self) -> None:

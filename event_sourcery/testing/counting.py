@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 
 from event_sourcery.records import RawEvent
 from event_sourcery.storage.checkpoints import CheckpointUnit
+from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.protocol import NewEvent, OnStored, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
@@ -56,6 +57,9 @@ class CountingStorage:
         rows, horizon = self.inner.read_all(after, limit, read)
         self.rows_read += len(rows)
         return rows, horizon
+
+    def outbox(self) -> OutboxStorage:
+        return self.inner.outbox()
 
     def horizon(self) -> Horizon:
         return self.inner.horizon()

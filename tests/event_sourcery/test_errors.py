@@ -26,6 +26,10 @@ SAMPLES: list[errors.EventStoreError] = [
     errors.UnsupportedURL("mysql://x", "'mysql' is not a supported database"),
     errors.StoreUnavailable("postgresql://x", "connection refused"),
     errors.StoreBusy(STREAM, "database is locked"),
+    errors.InvalidOutboxSetting("lease", "-1 is not a number of seconds > 0"),
+    errors.OutboxUnsupported("MyStorage"),
+    errors.EventGone(uuid4(), 7),
+    errors.PublishFailed("amqp://guest:***@127.0.0.1:5672/%2F", "connection refused"),
     errors.UnsupportedSchemaVersion(STREAM, 4, 17, "OrderPlaced", "written at version 3"),
     errors.InvalidSnapshot(STREAM, 9, "the stream is at version 4"),
     errors.StateNotFound(STREAM, "version 9", "it is at version 4"),
@@ -43,7 +47,12 @@ def test_every_error_class_has_a_sample() -> None:
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.EventStoreError)
     }
-    abstract = {errors.EventStoreError, errors.EventTypeError, errors.AggregateError}
+    abstract = {
+        errors.EventStoreError,
+        errors.EventTypeError,
+        errors.AggregateError,
+        errors.OutboxError,
+    }
     assert {type(error) for error in SAMPLES} == defined - abstract
 
 

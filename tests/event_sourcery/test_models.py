@@ -17,6 +17,8 @@ TABLES = {
     "event_sourcery_events",
     "event_sourcery_snapshots",
     "event_sourcery_checkpoints",
+    "event_sourcery_outbox",
+    "event_sourcery_outbox_attempts",
 }
 
 
@@ -30,9 +32,11 @@ def test_declarative_base_gets_the_tables_and_mapped_classes(tmp_path: Path) -> 
     Base.metadata.create_all(engine)
     assert set(inspect(engine).get_table_names()) == TABLES
     with Session(engine) as session:
-        get_event_store(session).append(Deposited(amount=1), stream_id=uuid4())
+        get_event_store(session, with_outbox=True).append(Deposited(amount=1), stream_id=uuid4())
         session.commit()
         assert session.scalar(select(func.count()).select_from(models.event)) == 1
+        [entry] = session.scalars(select(models.outbox_entry)).all()
+        assert (entry.type, entry.status) == ("contract.Deposited", "pending")
         [stored] = session.scalars(select(models.event)).all()
         assert stored.type == "contract.Deposited"
         assert stored.created_at.utcoffset() == timedelta(0)

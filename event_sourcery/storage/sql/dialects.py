@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Engine,
     Select,
@@ -34,12 +35,16 @@ def insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert
     raise UnsupportedURL(dialect_name, f"the {dialect_name!r} dialect is not supported")
 
 
-def json_values(dialect_name: str, parameter: str, uuids: bool = False) -> Select[Any]:
-    """The strings (or ``uuids``) of a JSON array passed as ``parameter``, as a subquery
-    for ``IN``."""
+def json_values(
+    dialect_name: str, parameter: str, uuids: bool = False, integers: bool = False
+) -> Select[Any]:
+    """The strings (or ``uuids``, or ``integers``) of a JSON array passed as ``parameter``,
+    as a subquery for ``IN``."""
     if dialect_name == "postgresql":
         values = func.jsonb_array_elements_text(cast(bindparam(parameter), postgresql.JSONB))
-        return select(cast(values, postgresql.UUID) if uuids else values)
+        if uuids:
+            return select(cast(values, postgresql.UUID))
+        return select(cast(values, BigInteger) if integers else values)
     return select(literal_column("value")).select_from(func.json_each(bindparam(parameter)))
 
 
@@ -53,6 +58,18 @@ def wake_subscribers(dialect_name: str) -> tuple[ColumnElement[Any], ...]:
     if dialect_name != "postgresql":
         return ()
     return (func.pg_notify(literal_column(f"'{NOTIFY_CHANNEL}'"), literal_column("''")),)
+
+
+OUTBOX_CLAIM_LOCK = "SELECT pg_advisory_xact_lock(7461540432168870721)"
+"""PostgreSQL: relays take turns to claim outbox entries (a transaction-scoped advisory
+lock; the number is "outbox" in the library's own key space, an arbitrary constant)."""
+
+
+def serialise_claims(connection: Any, dialect_name: str) -> None:
+    """Make outbox claims take turns: PostgreSQL with an advisory lock; SQLite's write
+    transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
+    if dialect_name == "postgresql":
+        execute(connection, OUTBOX_CLAIM_LOCK)
 
 
 SAVEPOINT = "SAVEPOINT event_sourcery_append"

@@ -74,6 +74,19 @@ class DriverStatement:
         finally:
             cursor.close()
 
+    def run_many(self, connection: DBAPIConnection, values: Sequence[Mapping[str, Any]]) -> None:
+        """executemany with one mapping of parameters per execution."""
+        if not values:
+            return
+        bound: list[Any] = [self.bind(each) for each in values]
+        cursor = connection.cursor()
+        try:
+            cursor.executemany(self.sql, bound)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._as_sqlalchemy_error(error, bound, connection, cursor) from error
+        finally:
+            cursor.close()
+
     def _as_sqlalchemy_error(
         self, error: Any, params: Any, connection: DBAPIConnection, cursor: Any
     ) -> StatementError:

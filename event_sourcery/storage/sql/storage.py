@@ -22,7 +22,7 @@ from event_sourcery.errors import (
     StreamNameConflict,
     VersioningMismatch,
 )
-from event_sourcery.records import RawEvent
+from event_sourcery.records import RawEvent, utc_now
 from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
@@ -35,8 +35,9 @@ from event_sourcery.storage.sql.global_order import (
     sqlite_horizon,
 )
 from event_sourcery.storage.sql.listening import waiter_for
+from event_sourcery.storage.sql.outbox import SqlOutbox
 from event_sourcery.storage.sql.statements import Statements, statements_for
-from event_sourcery.storage.sql.transactions import Transactions
+from event_sourcery.storage.sql.transactions import EngineTransactions, Transactions
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion
 
@@ -72,11 +73,18 @@ class SqlStorage:
                 stream_pk, first = self._claim(conn, stream_id, expected, len(events))
                 try:
                     self._insert_events(conn, stream_id, stream_pk, first, events)
+                except BaseException:
+                    if not self.transactions.atomic_writes:
+                        self._undo_claim(conn, stream_pk, first)
+                    raise
+                try:
+                    if any(new.outbox for new in events):
+                        self._insert_outbox_entries(conn, stream_id, events)
                     if on_stored is not None:
                         self._tell(conn, stream_id, events, on_stored)
                 except BaseException:
                     if not self.transactions.atomic_writes:
-                        self._undo_claim(conn, stream_pk, first)
+                        self._undo_events(conn, stream_pk, first, events)
                     raise
         except _Refused:
             with self.transactions.read() as conn:
@@ -225,6 +233,17 @@ class SqlStorage:
     def waiter(self, poll_interval: float) -> Waiter:
         return waiter_for(self.transactions.engine, poll_interval)
 
+    def outbox(self) -> SqlOutbox:
+        return self._outbox
+
+    @cached_property
+    def _outbox(self) -> SqlOutbox:
+        # Relays commit their own transactions: on a Session's store, on its engine.
+        transactions = self.transactions
+        if not isinstance(transactions, EngineTransactions):
+            transactions = EngineTransactions(transactions.engine)
+        return SqlOutbox(transactions)
+
     def close(self) -> None:
         self.transactions.close()
 
@@ -295,8 +314,8 @@ class SqlStorage:
         events: Sequence[NewEvent],
         on_stored: OnStored,
     ) -> None:
-        """Hand the events as stored to ``on_stored``; if it raises, take them back where
-        the transaction cannot (SQLite in the caller's session)."""
+        """Hand the events as stored to ``on_stored`` (if it raises, the caller takes the
+        append back)."""
         sql, codec = self._kit.sql, self._kit.codec
         uuids = json.dumps([codec.uuid_in(new.uuid) for new in events])
         stored = {
@@ -317,12 +336,28 @@ class SqlStorage:
             )
             for new in events
         ]
-        try:
-            on_stored(raws)
-        except BaseException:
-            if not self.transactions.atomic_writes:
-                sql.delete_by_uuids.run(conn, {"p_uuids": uuids})
-            raise
+        on_stored(raws)
+
+    def _insert_outbox_entries(
+        self, conn: DBAPIConnection, stream_id: StreamId, events: Sequence[NewEvent]
+    ) -> None:
+        uuid_in = self._kit.codec.uuid_in
+        uuids = json.dumps([uuid_in(new.uuid) for new in events if new.outbox])
+        self.outbox().insert_entries(conn, self._stream_params(stream_id), uuids, utc_now())
+
+    def _undo_events(
+        self,
+        conn: DBAPIConnection,
+        stream_pk: int,
+        first: int | None,
+        events: Sequence[NewEvent],
+    ) -> None:
+        """Take an append back inside the caller's transaction (SQLite, no savepoint): its
+        outbox entries, its events, then its claim."""
+        uuids = json.dumps([self._kit.codec.uuid_in(new.uuid) for new in events])
+        self.outbox().delete_entries(conn, uuids)
+        self._kit.sql.delete_by_uuids.run(conn, {"p_uuids": uuids})
+        self._undo_claim(conn, stream_pk, first)
 
     def _refuse_stored_uuids(
         self, conn: DBAPIConnection, stream_id: StreamId, uuids: list[Any]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    false,
 )
 
 from event_sourcery.storage.sql.types import JsonDocument, UtcDateTime
@@ -81,4 +83,51 @@ checkpoints = Table(
     Column("name", String(255), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "event_sourcery_outbox",
+    metadata,
+    # One entry per event to deliver, keyed by the event's position. No foreign key: an
+    # entry (and its attempts) outlives a deleted stream, as the record of what was sent.
+    Column("position", _Id, primary_key=True, autoincrement=False),
+    Column("event_uuid", Uuid(), nullable=False),
+    Column("stream_uuid", Uuid(), nullable=False),
+    Column("category", String(255), nullable=False, server_default=""),
+    Column("version", BigInteger, nullable=True),
+    Column("type", String(255), nullable=False),
+    # pending, delivered or dead.
+    Column("status", String(16), nullable=False),
+    # Attempts so far (their numbers), and failed ones since the entry was last (re)queued.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Column("last_error", String, nullable=True),
+    # The relay delivering the entry now, since when, and until when others keep off.
+    Column("leased_by", String(255), nullable=True),
+    Column("leased_at", UtcDateTime(), nullable=True),
+    Column("leased_until", UtcDateTime(), nullable=True),
+    # Claims scan pending entries in position order; queries filter by status.
+    Index("ix_event_sourcery_outbox_status_position", "status", "position"),
+    # "Is an earlier entry of this stream still on its way?" and queries by stream.
+    Index("ix_event_sourcery_outbox_stream", "stream_uuid", "category", "position"),
+)
+
+outbox_attempts = Table(
+    "event_sourcery_outbox_attempts",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("position", _Id, ForeignKey(outbox.c.position), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("relay_id", String(255), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    # delivered, failed, dead or abandoned (the relay died or its lease ran out).
+    Column("outcome", String(16), nullable=False),
+    Column("error_type", String(255), nullable=True),
+    Column("error_message", String, nullable=True),
+    Column("replay", Boolean, nullable=False, server_default=false()),
+    Index("ix_event_sourcery_outbox_attempts_entry", "position", "number"),
 )

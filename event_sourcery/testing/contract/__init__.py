@@ -5,6 +5,8 @@ from event_sourcery.testing.contract.context import ContextContract
 from event_sourcery.testing.contract.global_read import GlobalReadContract
 from event_sourcery.testing.contract.listeners import ListenerContract
 from event_sourcery.testing.contract.loading import LoadContract
+from event_sourcery.testing.contract.outbox import OutboxContract
+from event_sourcery.testing.contract.outbox_audit import OutboxAuditContract
 from event_sourcery.testing.contract.projections import ProjectionContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
@@ -33,6 +35,8 @@ class EventStoreContract(
     SubscriptionContract,
     ListenerContract,
     ProjectionContract,
+    OutboxContract,
+    OutboxAuditContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 

@@ -1,0 +1,347 @@
+"""SqlOutbox: the outbox tier of the storage protocol on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.engine.interfaces import DBAPIConnection
+
+from event_sourcery.outbox.entries import (
+    ABANDONED_MESSAGE,
+    Attempt,
+    EntryStatus,
+    Finished,
+    Leased,
+    OutboxEntry,
+    Outcome,
+    Selection,
+)
+from event_sourcery.records import RawEvent
+from event_sourcery.storage.sql import dialects
+from event_sourcery.storage.sql.driver import DriverStatement, ValueCodec
+from event_sourcery.storage.sql.outbox_statements import (
+    OutboxStatements,
+    outbox_statements_for,
+    purge,
+    selected,
+)
+from event_sourcery.storage.sql.transactions import Transactions
+from event_sourcery.streams import StreamId
+
+_ENTRY_WIDTH = 16
+
+
+class SqlOutbox:
+    """Entries and attempts in two tables. Claims take turns (``dialects.serialise_claims``)
+    and only lease; publishing happens outside any transaction, and a second short
+    transaction records the outcomes."""
+
+    def __init__(self, transactions: Transactions) -> None:
+        self.transactions = transactions
+        self._queries: dict[tuple[Any, ...], DriverStatement] = {}
+
+    def claim(self, relay_id: str, now: datetime, until: datetime, limit: int) -> list[Leased]:
+        sql, time_in = self._sql, self._codec.time_in
+        with self.transactions.write() as conn:
+            dialects.serialise_claims(conn, self.transactions.dialect.name)
+            rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
+            if not rows:
+                return []
+            found = [self._leased(row) for row in rows]
+            lost = [leased.entry for leased in found if leased.entry.leased_by is not None]
+            if lost:
+                self._abandon(conn, lost, now)
+            positions = json.dumps([leased.entry.position for leased in found])
+            params = {
+                "p_positions": positions,
+                "p_relay": relay_id,
+                "p_now": time_in(now),
+                "p_until": time_in(until),
+            }
+            taken = {position for (position,) in sql.lease.run(conn, params)}
+        given_up = {entry.position for entry in lost}
+        return [
+            Leased(
+                replace(
+                    leased.entry,
+                    attempts=leased.entry.attempts + (leased.entry.position in given_up),
+                    failures=leased.entry.failures + (leased.entry.position in given_up),
+                    last_error=(
+                        ABANDONED_MESSAGE
+                        if leased.entry.position in given_up
+                        else leased.entry.last_error
+                    ),
+                    leased_by=relay_id,
+                    leased_at=now,
+                    leased_until=until,
+                ),
+                leased.event,
+            )
+            for leased in found
+            if leased.entry.position in taken
+        ]
+
+    def _abandon(self, conn: DBAPIConnection, lost: list[OutboxEntry], now: datetime) -> None:
+        """Record the attempts of relays whose leases ran out, and count them as failures."""
+        attempts = [
+            Attempt(
+                position=entry.position,
+                number=entry.attempts + 1,
+                relay_id=entry.leased_by or "",
+                started_at=entry.leased_at or now,
+                finished_at=now,
+                outcome=Outcome.ABANDONED,
+                error_type=None,
+                error_message=ABANDONED_MESSAGE,
+                replay=False,
+            )
+            for entry in lost
+        ]
+        self._sql.insert_attempt.run_rows(conn, [self._attempt_row(a) for a in attempts])
+        self._sql.abandon.run_many(
+            conn, [{"p_position": e.position, "p_error": ABANDONED_MESSAGE} for e in lost]
+        )
+
+    def record(self, relay_id: str, finished: Sequence[Finished], released: Sequence[int]) -> None:
+        sql = self._sql
+        with self.transactions.write() as conn:
+            if finished:
+                positions = json.dumps([done.attempt.position for done in finished])
+                rows = sql.still_leased.run(conn, {"p_positions": positions, "p_relay": relay_id})
+                self._finish(conn, finished, dict(rows))
+            if released:
+                params = {"p_positions": json.dumps(list(released)), "p_relay": relay_id}
+                sql.release.run(conn, params)
+
+    def record_replays(self, finished: Sequence[Finished]) -> None:
+        if not finished:
+            return
+        with self.transactions.write() as conn:
+            positions = json.dumps([done.attempt.position for done in finished])
+            rows = self._sql.current.run(conn, {"p_positions": positions})
+            self._finish(conn, finished, dict(rows))
+
+    def _finish(
+        self, conn: DBAPIConnection, finished: Sequence[Finished], attempts: dict[int, int]
+    ) -> None:
+        """Store the attempts whose entries are where the relay left them (``attempts`` so
+        far: entry position -> count), with the entries' new state."""
+        time_in = self._codec.time_in
+        kept = [d for d in finished if attempts.get(d.attempt.position) == d.attempt.number - 1]
+        self._sql.finish.run_many(
+            conn,
+            [
+                {
+                    "p_position": done.attempt.position,
+                    "p_status": done.status.value,
+                    "p_number": done.attempt.number,
+                    "p_failures": done.failures,
+                    "p_next": _maybe(time_in, done.next_attempt_at),
+                    "p_delivered": (
+                        _maybe(time_in, done.attempt.finished_at)
+                        if done.status is EntryStatus.DELIVERED
+                        else None
+                    ),
+                    "p_error": done.last_error,
+                }
+                for done in kept
+            ],
+        )
+        self._sql.insert_attempt.run_rows(conn, [self._attempt_row(d.attempt) for d in kept])
+
+    def insert_entries(
+        self, conn: DBAPIConnection, stream_params: dict[str, Any], uuids: str, now: datetime
+    ) -> None:
+        """Entries for events an append just stored (JSON array ``uuids``), in its
+        transaction."""
+        params = {**stream_params, "p_uuids": uuids, "p_now": self._codec.time_in(now)}
+        self._sql.insert_entries.run(conn, params)
+
+    def delete_entries(self, conn: DBAPIConnection, uuids: str) -> None:
+        """Take back the entries of an append undone without a savepoint."""
+        self._sql.delete_entries.run(conn, {"p_uuids": uuids})
+
+    def entries(self, selection: Selection) -> list[OutboxEntry]:
+        with self.transactions.read() as conn:
+            rows = self._query(selection, with_events=False).run(conn, self._params(selection))
+        return [self._entry(row) for row in rows]
+
+    def leased(self, selection: Selection) -> list[Leased]:
+        with self.transactions.read() as conn:
+            rows = self._query(selection, with_events=True).run(conn, self._params(selection))
+        return [self._leased(row) for row in rows]
+
+    def attempts(self, positions: Sequence[int] | None) -> list[Attempt]:
+        sql = self._sql
+        with self.transactions.read() as conn:
+            if positions is None:
+                rows = sql.every_attempt.run(conn, {})
+            else:
+                rows = sql.attempts_of.run(conn, {"p_positions": json.dumps(list(positions))})
+        time_out = self._codec.time_out
+        return [
+            Attempt(
+                position=position,
+                number=number,
+                relay_id=relay_id,
+                started_at=time_out(started),
+                finished_at=_maybe(time_out, finished),
+                outcome=Outcome(outcome),
+                error_type=error_type,
+                error_message=error_message,
+                replay=bool(replay),
+            )
+            for position, number, relay_id, started, finished, outcome, error_type, error_message, replay in rows  # noqa: E501
+        ]
+
+    def counts(self) -> dict[EntryStatus, int]:
+        with self.transactions.read() as conn:
+            rows = self._sql.counts.run(conn, {})
+        counts = dict.fromkeys(EntryStatus, 0)
+        counts.update({EntryStatus(status): count for status, count in rows})
+        return counts
+
+    def requeue(self, positions: Sequence[int], now: datetime) -> int:
+        params = {"p_positions": json.dumps(list(positions)), "p_now": self._codec.time_in(now)}
+        with self.transactions.write() as conn:
+            return len(self._sql.requeue.run(conn, params))
+
+    def purge(self, before: datetime, statuses: Sequence[EntryStatus]) -> int:
+        dialect = self.transactions.dialect
+        attempts, entries = purge(tuple(statuses))
+        params = {"p_before": self._codec.time_in(before)}
+        with self.transactions.write() as conn:
+            DriverStatement.compile(attempts, dialect).run(conn, params)
+            gone = DriverStatement.compile(entries.returning(entries.table.c.position), dialect)
+            return len(gone.run(conn, params))
+
+    def _query(self, selection: Selection, with_events: bool) -> DriverStatement:
+        shape = (
+            with_events,
+            selection.status is not None,
+            selection.stream is None,
+            isinstance(selection.stream, StreamId),
+            selection.types is None,
+            selection.since is None,
+            selection.until is None,
+            selection.positions is None,
+            selection.limit is None,
+        )
+        query = self._queries.get(shape)
+        if query is None:
+            dialect = self.transactions.dialect
+            statement = selected(selection, with_events, dialect.name)
+            query = self._queries[shape] = DriverStatement.compile(statement, dialect)
+        return query
+
+    def _params(self, selection: Selection) -> dict[str, Any]:
+        codec = self._codec
+        stream = selection.stream
+        params: dict[str, Any] = {
+            "p_status": None if selection.status is None else selection.status.value,
+            "p_stream_uuid": None,
+            "p_stream_category": None,
+            "p_types": None if selection.types is None else json.dumps(list(selection.types)),
+            "p_since": _maybe(codec.time_in, selection.since),
+            "p_until": _maybe(codec.time_in, selection.until),
+            "p_positions": (
+                None if selection.positions is None else json.dumps(list(selection.positions))
+            ),
+            "p_limit": selection.limit,
+        }
+        if isinstance(stream, StreamId):
+            params["p_stream_uuid"] = codec.uuid_in(stream.uuid)
+            params["p_stream_category"] = stream.category or ""
+        elif stream is not None:
+            params["p_stream_uuid"] = codec.uuid_in(stream)
+        return params
+
+    def _entry(self, row: Sequence[Any]) -> OutboxEntry:
+        codec = self._codec
+        time_out = codec.time_out
+        (
+            position,
+            event_uuid,
+            stream_uuid,
+            category,
+            version,
+            type_,
+            status,
+            attempts,
+            failures,
+            created_at,
+            next_attempt_at,
+            delivered_at,
+            last_error,
+            leased_by,
+            leased_at,
+            leased_until,
+        ) = row[:_ENTRY_WIDTH]
+        return OutboxEntry(
+            position=position,
+            event_uuid=codec.uuid_out(event_uuid),
+            stream_id=StreamId(codec.uuid_out(stream_uuid), category=category or None),
+            version=version,
+            type=type_,
+            status=EntryStatus(status),
+            attempts=attempts,
+            failures=failures,
+            created_at=time_out(created_at),
+            next_attempt_at=_maybe(time_out, next_attempt_at),
+            delivered_at=_maybe(time_out, delivered_at),
+            last_error=last_error,
+            leased_by=leased_by,
+            leased_at=_maybe(time_out, leased_at),
+            leased_until=_maybe(time_out, leased_until),
+        )
+
+    def _leased(self, row: Sequence[Any]) -> Leased:
+        """An entry row followed by its event's columns (NULL when the event is gone)."""
+        entry = self._entry(row)
+        schema_version, data, context, created_at, name = row[_ENTRY_WIDTH:]
+        if data is None:
+            return Leased(entry, None)
+        stream = entry.stream_id
+        event = RawEvent(
+            entry.event_uuid,
+            StreamId(stream.uuid, name=name, category=stream.category),
+            entry.version,
+            entry.position,
+            entry.type,
+            schema_version,
+            data,
+            context,
+            self._codec.time_out(created_at),
+        )
+        return Leased(entry, event)
+
+    def _attempt_row(self, attempt: Attempt) -> tuple[Any, ...]:
+        time_in = self._codec.time_in
+        return (
+            attempt.position,
+            attempt.number,
+            attempt.relay_id,
+            time_in(attempt.started_at),
+            _maybe(time_in, attempt.finished_at),
+            attempt.outcome.value,
+            attempt.error_type,
+            attempt.error_message,
+            attempt.replay,
+        )
+
+    @cached_property
+    def _sql(self) -> OutboxStatements:
+        return outbox_statements_for(self.transactions.dialect)
+
+    @cached_property
+    def _codec(self) -> ValueCodec:
+        return ValueCodec.of(self.transactions.dialect)
+
+
+def _maybe(convert: Any, value: Any) -> Any:
+    return None if value is None else convert(value)

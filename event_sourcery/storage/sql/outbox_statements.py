@@ -1,0 +1,299 @@
+"""The outbox's statements, built with SQLAlchemy Core and compiled once per dialect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Dialect,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import BindParameter
+
+from event_sourcery.outbox.entries import EntryStatus, Selection
+from event_sourcery.storage.sql import dialects
+from event_sourcery.storage.sql.driver import DriverStatement
+from event_sourcery.storage.sql.tables import events, outbox, outbox_attempts, streams
+from event_sourcery.streams import StreamId
+
+_o, _a, _e, _s = outbox.c, outbox_attempts.c, events.c, streams.c
+
+ENTRY_COLUMNS = (
+    "position",
+    "event_uuid",
+    "stream_uuid",
+    "category",
+    "version",
+    "type",
+    "status",
+    "attempts",
+    "failures",
+    "created_at",
+    "next_attempt_at",
+    "delivered_at",
+    "last_error",
+    "leased_by",
+    "leased_at",
+    "leased_until",
+)
+"""The columns of an entry row, in the order every entry query returns them."""
+EVENT_COLUMNS = ("schema_version", "data", "context", "created_at", "name")
+"""What a leased entry's row adds: its event's (NULL when the event is gone) and stream name."""
+ATTEMPT_COLUMNS = (
+    "position",
+    "number",
+    "relay_id",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "error_type",
+    "error_message",
+    "replay",
+)
+_PENDING: ColumnElement[Any] = literal_column(f"'{EntryStatus.PENDING.value}'")
+_DEAD: ColumnElement[Any] = literal_column(f"'{EntryStatus.DEAD.value}'")
+_DELIVERED: ColumnElement[Any] = literal_column(f"'{EntryStatus.DELIVERED.value}'")
+_ZERO: ColumnElement[Any] = literal_column("0")
+_ONE: ColumnElement[Any] = literal_column("1")
+_entry_fields = [_o[name] for name in ENTRY_COLUMNS]
+_event_fields = [_e.schema_version, _e.data, _e.context, _e.created_at, _s.name]
+
+
+@dataclass(frozen=True)
+class OutboxStatements:
+    """Parameters are named p_*; position lists are JSON arrays (p_positions)."""
+
+    insert_entries: DriverStatement
+    """Entries for the events p_uuids lists, of stream p_uuid/p_category, due p_now."""
+    delete_entries: DriverStatement
+    """Remove the entries of the events p_uuids lists (an append taken back)."""
+    due: DriverStatement
+    """Up to p_limit entries a relay may take at p_now (see ``OutboxStorage``), with their
+    events: entry columns, then event columns."""
+    abandon: DriverStatement
+    """Count a lost attempt of entry p_position (lease ran out) as a failure."""
+    lease: DriverStatement
+    """Lease p_positions to p_relay from p_now until p_until if still free; returns them."""
+    still_leased: DriverStatement
+    """(position, attempts) of p_positions still leased to p_relay (locked until commit)."""
+    current: DriverStatement
+    """(position, attempts) of p_positions (locked until commit): replays."""
+    finish: DriverStatement
+    """Store entry p_position's new state after an attempt; the lease ends."""
+    release: DriverStatement
+    """End p_relay's leases of p_positions without an attempt."""
+    insert_attempt: DriverStatement
+    attempts_of: DriverStatement
+    every_attempt: DriverStatement
+    counts: DriverStatement
+    requeue: DriverStatement
+    """Dead entries among p_positions back to pending, due p_now; returns them."""
+
+
+_compiled: dict[tuple[type[Dialect], str], OutboxStatements] = {}
+
+
+def outbox_statements_for(dialect: Dialect) -> OutboxStatements:
+    key = (type(dialect), dialect.paramstyle)
+    statements = _compiled.get(key)
+    if statements is None:
+        statements = _compiled[key] = _compile(dialect)
+    return statements
+
+
+def _compile(dialect: Dialect) -> OutboxStatements:
+    name = dialect.name
+    now: BindParameter[Any] = bindparam("p_now")
+    positions = dialects.json_values(name, "p_positions", integers=True)
+    uuids = dialects.json_values(name, "p_uuids", uuids=True)
+    earlier = outbox.alias("earlier")
+    held_back = (
+        select(literal_column("1"))
+        .where(
+            earlier.c.stream_uuid == _o.stream_uuid,
+            earlier.c.category == _o.category,
+            earlier.c.position < _o.position,
+            earlier.c.status == _PENDING,
+            or_(earlier.c.next_attempt_at > now, earlier.c.leased_until > now),
+        )
+        .exists()
+    )
+    free = or_(_o.leased_until.is_(None), _o.leased_until <= now)
+    due = (
+        select(*_entry_fields, *_event_fields)
+        .select_from(
+            outbox.outerjoin(events, _e.position == _o.position).outerjoin(
+                streams, _s.id == _e.stream_id
+            )
+        )
+        .where(_o.status == _PENDING, _o.next_attempt_at <= now, free, ~held_back)
+        .order_by(_o.position)
+        .limit(bindparam("p_limit"))
+        .offset(literal_column("0"))  # SQLite's LIMIT would otherwise bind an OFFSET too
+    )
+    new_entries = select(
+        _e.position,
+        _e.uuid,
+        bindparam("p_uuid"),
+        bindparam("p_category"),
+        _e.version,
+        _e.type,
+        _PENDING,
+        _ZERO,
+        _ZERO,
+        now,
+        now,
+    ).where(_e.uuid.in_(uuids))
+    entry_of = _o.position == bindparam("p_position")
+    no_lease = {"leased_by": null(), "leased_at": null(), "leased_until": null()}
+
+    def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
+        return DriverStatement.compile(statement, dialect, columns)
+
+    return OutboxStatements(
+        insert_entries=compiled(
+            outbox.insert().from_select(
+                [
+                    "position",
+                    "event_uuid",
+                    "stream_uuid",
+                    "category",
+                    "version",
+                    "type",
+                    "status",
+                    "attempts",
+                    "failures",
+                    "created_at",
+                    "next_attempt_at",
+                ],
+                new_entries,
+            )
+        ),
+        delete_entries=compiled(delete(outbox).where(_o.event_uuid.in_(uuids))),
+        due=compiled(due),
+        abandon=compiled(
+            update(outbox)
+            .where(entry_of)
+            .values(
+                attempts=_o.attempts + _ONE,
+                failures=_o.failures + _ONE,
+                last_error=bindparam("p_error"),
+                **no_lease,
+            )
+        ),
+        lease=compiled(
+            update(outbox)
+            .where(_o.position.in_(positions), _o.status == _PENDING, free)
+            .values(
+                leased_by=bindparam("p_relay"),
+                leased_at=now,
+                leased_until=bindparam("p_until"),
+            )
+            .returning(_o.position)
+        ),
+        still_leased=compiled(
+            select(_o.position, _o.attempts)
+            .where(_o.position.in_(positions), _o.leased_by == bindparam("p_relay"))
+            .with_for_update()
+        ),
+        current=compiled(
+            select(_o.position, _o.attempts).where(_o.position.in_(positions)).with_for_update()
+        ),
+        finish=compiled(
+            update(outbox)
+            .where(entry_of)
+            .values(
+                status=bindparam("p_status"),
+                attempts=bindparam("p_number"),
+                failures=bindparam("p_failures"),
+                next_attempt_at=bindparam("p_next"),
+                delivered_at=func.coalesce(_o.delivered_at, bindparam("p_delivered")),
+                last_error=bindparam("p_error"),
+                **no_lease,
+            )
+        ),
+        release=compiled(
+            update(outbox)
+            .where(_o.position.in_(positions), _o.leased_by == bindparam("p_relay"))
+            .values(**no_lease)
+        ),
+        insert_attempt=compiled(outbox_attempts.insert().inline(), ATTEMPT_COLUMNS),
+        attempts_of=compiled(
+            select(*[_a[c] for c in ATTEMPT_COLUMNS])
+            .where(_a.position.in_(positions))
+            .order_by(_a.position, _a.number, _a.id)
+        ),
+        every_attempt=compiled(
+            select(*[_a[c] for c in ATTEMPT_COLUMNS]).order_by(_a.position, _a.number, _a.id)
+        ),
+        counts=compiled(select(_o.status, func.count()).group_by(_o.status)),
+        requeue=compiled(
+            update(outbox)
+            .where(_o.position.in_(positions), _o.status == _DEAD)
+            .values(status=_PENDING, failures=_ZERO, next_attempt_at=now)
+            .returning(_o.position)
+        ),
+    )
+
+
+def selected(selection: Selection, with_events: bool, dialect_name: str) -> Select[Any]:
+    """Entries (with their events, for replays) matching ``selection``, in position order.
+    Parameters: p_status, p_stream_uuid, p_stream_category, p_types, p_since, p_until,
+    p_positions (JSON arrays for lists), p_limit; only those the selection uses appear."""
+    statement = select(*_entry_fields, *(_event_fields if with_events else ()))
+    if with_events:
+        statement = statement.select_from(
+            outbox.outerjoin(events, _e.position == _o.position).outerjoin(
+                streams, _s.id == _e.stream_id
+            )
+        )
+    conditions: list[ColumnElement[bool]] = []
+    if selection.status is not None:
+        conditions.append(_o.status == bindparam("p_status"))
+    if selection.stream is not None:
+        conditions.append(_o.stream_uuid == bindparam("p_stream_uuid"))
+        if isinstance(selection.stream, StreamId):
+            conditions.append(_o.category == bindparam("p_stream_category"))
+    if selection.types is not None:
+        conditions.append(_o.type.in_(dialects.json_values(dialect_name, "p_types")))
+    if selection.since is not None:
+        conditions.append(_o.created_at >= bindparam("p_since"))
+    if selection.until is not None:
+        conditions.append(_o.created_at < bindparam("p_until"))
+    if selection.positions is not None:
+        positions = dialects.json_values(dialect_name, "p_positions", integers=True)
+        conditions.append(_o.position.in_(positions))
+    statement = statement.where(*conditions).order_by(_o.position)
+    if selection.limit is not None:
+        statement = statement.limit(bindparam("p_limit")).offset(literal_column("0"))
+    return statement
+
+
+def purge(statuses: tuple[EntryStatus, ...]) -> tuple[Delete, Delete]:
+    """Delete the attempts, then the entries, of ``statuses`` older than p_before: delivered
+    entries by their delivery time, dead ones by their creation."""
+    before: BindParameter[Any] = bindparam("p_before")
+    picks: list[ColumnElement[bool]] = []
+    if EntryStatus.DELIVERED in statuses:
+        picks.append(and_(_o.status == _DELIVERED, _o.delivered_at < before))
+    if EntryStatus.DEAD in statuses:
+        picks.append(and_(_o.status == _DEAD, _o.created_at < before))
+    doomed = or_(*picks) if picks else false()
+    return (
+        delete(outbox_attempts).where(_a.position.in_(select(_o.position).where(doomed))),
+        delete(outbox).where(doomed),
+    )
