@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -11,8 +12,10 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
+    any_,
     bindparam,
     cast,
+    column,
     event,
     func,
     literal_column,
@@ -20,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.sql import FromClause
+from sqlalchemy.types import TypeEngine
 
 from event_sourcery.errors import UnsupportedURL
 
@@ -48,6 +53,34 @@ def json_values(
     return select(literal_column("value")).select_from(func.json_each(bindparam(parameter)))
 
 
+def in_json_array(
+    dialect_name: str, column: ColumnElement[Any], parameter: str, integers: bool = False
+) -> ColumnElement[bool]:
+    """``column`` is one of the JSON array passed as ``parameter``. On PostgreSQL as
+    ``= ANY(array(...))``, which probes the column's index for each value whatever the
+    table's statistics say (``IN (subquery)`` may be planned as a scan of the table)."""
+    values = json_values(dialect_name, parameter, integers=integers)
+    if dialect_name == "postgresql":
+        return column == any_(func.array(values.scalar_subquery()))
+    return column.in_(values)
+
+
+def json_rows(
+    dialect_name: str, parameter: str, columns: Sequence[tuple[str, TypeEngine[Any]]]
+) -> FromClause:
+    """The objects of a JSON array passed as ``parameter`` as a table ``v`` of ``columns``
+    (times as ISO 8601 text): many rows' values in one parameter, for set-based writes."""
+    if dialect_name == "postgresql":
+        rows = func.jsonb_to_recordset(cast(bindparam(parameter), postgresql.JSONB))
+        typed = [column(name, type_) for name, type_ in columns]
+        return rows.table_valued(*typed).render_derived(name="v", with_types=True)
+    fields = [
+        func.json_extract(literal_column("value"), literal_column(f"'$.{name}'")).label(name)
+        for name, _ in columns
+    ]
+    return select(*fields).select_from(func.json_each(bindparam(parameter))).subquery("v")
+
+
 NOTIFY_CHANNEL = "event_sourcery"
 """PostgreSQL: the channel every committed append notifies, for subscribers to wake on."""
 
@@ -60,16 +93,22 @@ def wake_subscribers(dialect_name: str) -> tuple[ColumnElement[Any], ...]:
     return (func.pg_notify(literal_column(f"'{NOTIFY_CHANNEL}'"), literal_column("''")),)
 
 
-OUTBOX_CLAIM_LOCK = "SELECT pg_advisory_xact_lock(7461540432168870721)"
+OUTBOX_CLAIM_START = (
+    "SELECT pg_advisory_xact_lock(7461540432168870721); "
+    "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
+)
 """PostgreSQL: relays take turns to claim outbox entries (a transaction-scoped advisory
-lock; the number is "outbox" in the library's own key space, an arbitrary constant)."""
+lock; the number is an arbitrary constant of the library's own). The claim walks the
+pending entries in position order and stops at its limit; on a table without statistics
+yet (just created, or just filled) the planner would rather collect every pending entry
+and sort them, so the claim's transaction turns that plan off."""
 
 
-def serialise_claims(connection: Any, dialect_name: str) -> None:
+def begin_claim(connection: Any, dialect_name: str) -> None:
     """Make outbox claims take turns: PostgreSQL with an advisory lock; SQLite's write
     transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
     if dialect_name == "postgresql":
-        execute(connection, OUTBOX_CLAIM_LOCK)
+        execute(connection, OUTBOX_CLAIM_START)
 
 
 SAVEPOINT = "SAVEPOINT event_sourcery_append"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -37,7 +37,7 @@ _ENTRY_WIDTH = 16
 
 
 class SqlOutbox:
-    """Entries and attempts in two tables. Claims take turns (``dialects.serialise_claims``)
+    """Entries and attempts in two tables. Claims take turns (``dialects.begin_claim``)
     and only lease; publishing happens outside any transaction, and a second short
     transaction records the outcomes."""
 
@@ -48,7 +48,7 @@ class SqlOutbox:
     def claim(self, relay_id: str, now: datetime, until: datetime, limit: int) -> list[Leased]:
         sql, time_in = self._sql, self._codec.time_in
         with self.transactions.write() as conn:
-            dialects.serialise_claims(conn, self.transactions.dialect.name)
+            dialects.begin_claim(conn, self.transactions.dialect.name)
             rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
             if not rows:
                 return []
@@ -111,9 +111,8 @@ class SqlOutbox:
         sql = self._sql
         with self.transactions.write() as conn:
             if finished:
-                positions = json.dumps([done.attempt.position for done in finished])
-                rows = sql.still_leased.run(conn, {"p_positions": positions, "p_relay": relay_id})
-                self._finish(conn, finished, dict(rows))
+                params = {"p_positions": _positions(finished), "p_relay": relay_id}
+                self._finish(conn, finished, dict(sql.still_leased.run(conn, params)))
             if released:
                 params = {"p_positions": json.dumps(list(released)), "p_relay": relay_id}
                 sql.release.run(conn, params)
@@ -122,17 +121,18 @@ class SqlOutbox:
         if not finished:
             return
         with self.transactions.write() as conn:
-            positions = json.dumps([done.attempt.position for done in finished])
-            rows = self._sql.current.run(conn, {"p_positions": positions})
-            self._finish(conn, finished, dict(rows))
+            params = {"p_positions": _positions(finished)}
+            self._finish(conn, finished, dict(self._sql.current.run(conn, params)))
 
     def _finish(
         self, conn: DBAPIConnection, finished: Sequence[Finished], attempts: dict[int, int]
     ) -> None:
-        """Store the attempts whose entries are where the relay left them (``attempts`` so
-        far: entry position -> count), with the entries' new state."""
-        time_in = self._codec.time_in
+        """Store the attempts whose entries are where the relay left them (``attempts``
+        so far by position, read under lock), with the entries' new state."""
         kept = [d for d in finished if attempts.get(d.attempt.position) == d.attempt.number - 1]
+        if not kept:
+            return
+        time_in = self._codec.time_in
         self._sql.finish.run_many(
             conn,
             [
@@ -142,17 +142,14 @@ class SqlOutbox:
                     "p_number": done.attempt.number,
                     "p_failures": done.failures,
                     "p_next": _maybe(time_in, done.next_attempt_at),
-                    "p_delivered": (
-                        _maybe(time_in, done.attempt.finished_at)
-                        if done.status is EntryStatus.DELIVERED
-                        else None
-                    ),
+                    "p_delivered": _maybe(time_in, _delivered_at(done)),
                     "p_error": done.last_error,
                 }
                 for done in kept
             ],
         )
-        self._sql.insert_attempt.run_rows(conn, [self._attempt_row(d.attempt) for d in kept])
+        params = {"p_rows": _finished_rows(kept), "p_positions": _positions(kept)}
+        self._sql.insert_attempts.run(conn, params)
 
     def insert_entries(
         self, conn: DBAPIConnection, stream_params: dict[str, Any], uuids: str, now: datetime
@@ -341,6 +338,45 @@ class SqlOutbox:
     @cached_property
     def _codec(self) -> ValueCodec:
         return ValueCodec.of(self.transactions.dialect)
+
+
+def _finished_rows(finished: Sequence[Finished]) -> str:
+    """Finished attempts and their entries' new state as the JSON array of objects that
+    the set-based statements read (``FINISHED_COLUMNS``)."""
+    return json.dumps(
+        [
+            {
+                "position": done.attempt.position,
+                "number": done.attempt.number,
+                "relay_id": done.attempt.relay_id,
+                "started_at": _iso(done.attempt.started_at),
+                "finished_at": _iso(done.attempt.finished_at),
+                "outcome": done.attempt.outcome.value,
+                "error_type": done.attempt.error_type,
+                "error_message": done.attempt.error_message,
+                "replay": done.attempt.replay,
+                "status": done.status.value,
+                "failures": done.failures,
+                "next_attempt_at": _iso(done.next_attempt_at),
+                "delivered_at": _iso(_delivered_at(done)),
+                "last_error": done.last_error,
+            }
+            for done in finished
+        ]
+    )
+
+
+def _positions(finished: Sequence[Finished]) -> str:
+    return json.dumps([done.attempt.position for done in finished])
+
+
+def _delivered_at(done: Finished) -> datetime | None:
+    return done.attempt.finished_at if done.status is EntryStatus.DELIVERED else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A time as the SQL backend stores it on SQLite (and PostgreSQL reads it)."""
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _maybe(convert: Any, value: Any) -> Any:

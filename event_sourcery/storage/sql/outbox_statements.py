@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     ColumnElement,
     Delete,
     Dialect,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
     delete,
@@ -21,8 +25,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.types import TypeEngine
 
 from event_sourcery.outbox.entries import EntryStatus, Selection
 from event_sourcery.storage.sql import dialects
@@ -89,11 +95,14 @@ class OutboxStatements:
     lease: DriverStatement
     """Lease p_positions to p_relay from p_now until p_until if still free; returns them."""
     still_leased: DriverStatement
-    """(position, attempts) of p_positions still leased to p_relay (locked until commit)."""
+    """(position, attempts) of p_positions still leased to p_relay, locked until commit."""
     current: DriverStatement
-    """(position, attempts) of p_positions (locked until commit): replays."""
+    """(position, attempts) of p_positions, locked until commit (replays)."""
     finish: DriverStatement
-    """Store entry p_position's new state after an attempt; the lease ends."""
+    """Entry p_position's new state after an attempt; its lease ends. Run once per entry
+    (executemany): a probe of the primary key each, whatever the statistics say."""
+    insert_attempts: DriverStatement
+    """The attempts p_rows (``FINISHED_COLUMNS``) lists, of the entries p_positions names."""
     release: DriverStatement
     """End p_relay's leases of p_positions without an attempt."""
     insert_attempt: DriverStatement
@@ -118,32 +127,49 @@ def outbox_statements_for(dialect: Dialect) -> OutboxStatements:
 def _compile(dialect: Dialect) -> OutboxStatements:
     name = dialect.name
     now: BindParameter[Any] = bindparam("p_now")
-    positions = dialects.json_values(name, "p_positions", integers=True)
+    in_positions = dialects.in_json_array(name, _o.position, "p_positions", integers=True)
+    in_attempt_positions = dialects.in_json_array(name, _a.position, "p_positions", integers=True)
     uuids = dialects.json_values(name, "p_uuids", uuids=True)
-    earlier = outbox.alias("earlier")
-    held_back = (
-        select(literal_column("1"))
+    # The first entry of the candidate's stream that is waiting (for a retry, or for the
+    # relay that leased it): the candidate may go only if there is none before it. Asked
+    # as "the first such entry" rather than "any earlier one", so that the only good plan
+    # is a probe of the stream's pending entries, whatever the table's statistics say.
+    blocked = outbox.alias("blocked")
+    first_blocked = (
+        select(blocked.c.position)
         .where(
-            earlier.c.stream_uuid == _o.stream_uuid,
-            earlier.c.category == _o.category,
-            earlier.c.position < _o.position,
-            earlier.c.status == _PENDING,
-            or_(earlier.c.next_attempt_at > now, earlier.c.leased_until > now),
+            blocked.c.stream_uuid == _o.stream_uuid,
+            blocked.c.category == _o.category,
+            blocked.c.status == _PENDING,
+            or_(blocked.c.next_attempt_at > now, blocked.c.leased_until > now),
         )
-        .exists()
+        .order_by(blocked.c.position)
+        .limit(_ONE)
+        .offset(_ZERO)
+        .scalar_subquery()
     )
     free = or_(_o.leased_until.is_(None), _o.leased_until <= now)
-    due = (
-        select(*_entry_fields, *_event_fields)
-        .select_from(
-            outbox.outerjoin(events, _e.position == _o.position).outerjoin(
-                streams, _s.id == _e.stream_id
-            )
+    picked = (
+        select(_o.position)
+        .where(
+            _o.status == _PENDING,
+            _o.next_attempt_at <= now,
+            free,
+            or_(first_blocked.is_(None), first_blocked > _o.position),
         )
-        .where(_o.status == _PENDING, _o.next_attempt_at <= now, free, ~held_back)
         .order_by(_o.position)
         .limit(bindparam("p_limit"))
         .offset(literal_column("0"))  # SQLite's LIMIT would otherwise bind an OFFSET too
+        .subquery("picked")
+    )
+    due = (
+        select(*_entry_fields, *_event_fields)
+        .select_from(
+            picked.join(outbox, _o.position == picked.c.position)
+            .outerjoin(events, _e.position == _o.position)
+            .outerjoin(streams, _s.id == _e.stream_id)
+        )
+        .order_by(_o.position)
     )
     new_entries = select(
         _e.position,
@@ -160,6 +186,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
     ).where(_e.uuid.in_(uuids))
     entry_of = _o.position == bindparam("p_position")
     no_lease = {"leased_by": null(), "leased_at": null(), "leased_until": null()}
+    rows = dialects.json_rows(name, "p_rows", _finished_columns(name))
 
     def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
         return DriverStatement.compile(statement, dialect, columns)
@@ -197,7 +224,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         lease=compiled(
             update(outbox)
-            .where(_o.position.in_(positions), _o.status == _PENDING, free)
+            .where(in_positions, _o.status == _PENDING, free)
             .values(
                 leased_by=bindparam("p_relay"),
                 leased_at=now,
@@ -207,12 +234,10 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         still_leased=compiled(
             select(_o.position, _o.attempts)
-            .where(_o.position.in_(positions), _o.leased_by == bindparam("p_relay"))
+            .where(in_positions, _o.leased_by == bindparam("p_relay"))
             .with_for_update()
         ),
-        current=compiled(
-            select(_o.position, _o.attempts).where(_o.position.in_(positions)).with_for_update()
-        ),
+        current=compiled(select(_o.position, _o.attempts).where(in_positions).with_for_update()),
         finish=compiled(
             update(outbox)
             .where(entry_of)
@@ -226,15 +251,23 @@ def _compile(dialect: Dialect) -> OutboxStatements:
                 **no_lease,
             )
         ),
+        insert_attempts=compiled(
+            outbox_attempts.insert().from_select(
+                list(ATTEMPT_COLUMNS),
+                select(*[rows.c[name] for name in ATTEMPT_COLUMNS]).where(
+                    dialects.in_json_array(name, rows.c.position, "p_positions", integers=True)
+                ),
+            )
+        ),
         release=compiled(
             update(outbox)
-            .where(_o.position.in_(positions), _o.leased_by == bindparam("p_relay"))
+            .where(in_positions, _o.leased_by == bindparam("p_relay"))
             .values(**no_lease)
         ),
         insert_attempt=compiled(outbox_attempts.insert().inline(), ATTEMPT_COLUMNS),
         attempts_of=compiled(
             select(*[_a[c] for c in ATTEMPT_COLUMNS])
-            .where(_a.position.in_(positions))
+            .where(in_attempt_positions)
             .order_by(_a.position, _a.number, _a.id)
         ),
         every_attempt=compiled(
@@ -243,11 +276,39 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         counts=compiled(select(_o.status, func.count()).group_by(_o.status)),
         requeue=compiled(
             update(outbox)
-            .where(_o.position.in_(positions), _o.status == _DEAD)
+            .where(in_positions, _o.status == _DEAD)
             .values(status=_PENDING, failures=_ZERO, next_attempt_at=now)
             .returning(_o.position)
         ),
     )
+
+
+FINISHED_COLUMNS = (
+    *ATTEMPT_COLUMNS,
+    "status",
+    "failures",
+    "next_attempt_at",
+    "delivered_at",
+    "last_error",
+)
+"""What a finished attempt's row in p_rows holds: the attempt, then its entry's state."""
+
+
+def _finished_columns(dialect_name: str) -> list[tuple[str, TypeEngine[Any]]]:
+    moment: TypeEngine[Any] = (
+        postgresql.TIMESTAMP(timezone=True) if dialect_name == "postgresql" else String()
+    )
+    types: dict[str, TypeEngine[Any]] = {
+        "position": BigInteger(),
+        "number": Integer(),
+        "failures": Integer(),
+        "replay": Boolean(),
+        "started_at": moment,
+        "finished_at": moment,
+        "next_attempt_at": moment,
+        "delivered_at": moment,
+    }
+    return [(name, types.get(name, String())) for name in FINISHED_COLUMNS]
 
 
 def selected(selection: Selection, with_events: bool, dialect_name: str) -> Select[Any]:
@@ -275,8 +336,8 @@ def selected(selection: Selection, with_events: bool, dialect_name: str) -> Sele
     if selection.until is not None:
         conditions.append(_o.created_at < bindparam("p_until"))
     if selection.positions is not None:
-        positions = dialects.json_values(dialect_name, "p_positions", integers=True)
-        conditions.append(_o.position.in_(positions))
+        in_positions = dialects.in_json_array(dialect_name, _o.position, "p_positions", True)
+        conditions.append(in_positions)
     statement = statement.where(*conditions).order_by(_o.position)
     if selection.limit is not None:
         statement = statement.limit(bindparam("p_limit")).offset(literal_column("0"))

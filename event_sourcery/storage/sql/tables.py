@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 
 from event_sourcery.storage.sql.types import JsonDocument, UtcDateTime
@@ -109,10 +110,26 @@ outbox = Table(
     Column("leased_by", String(255), nullable=True),
     Column("leased_at", UtcDateTime(), nullable=True),
     Column("leased_until", UtcDateTime(), nullable=True),
-    # Claims scan pending entries in position order; queries filter by status.
-    Index("ix_event_sourcery_outbox_status_position", "status", "position"),
-    # "Is an earlier entry of this stream still on its way?" and queries by stream.
+    # Claims walk the pending entries in position order and, for each, look whether an
+    # earlier one of its stream is still on its way: two small indexes of pending entries
+    # only, so that no other plan looks cheaper, even before the table has statistics.
+    Index(
+        "ix_event_sourcery_outbox_pending",
+        "position",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_event_sourcery_outbox_pending_stream",
+        "stream_uuid",
+        "category",
+        "position",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    # Queries by stream and by time.
     Index("ix_event_sourcery_outbox_stream", "stream_uuid", "category", "position"),
+    Index("ix_event_sourcery_outbox_created_at", "created_at"),
 )
 
 outbox_attempts = Table(
