@@ -14,10 +14,16 @@ WRITERS = ("writers-1", "writers-4", "writers-8")
 """Rates in events per second, of N writer processes together (PostgreSQL only)."""
 LATENCY = "latency"
 """Milliseconds from an append returning to a subscriber holding the event: p50, p99."""
-WORKLOADS = EVENT_WORKLOADS + REBUILDS + WRITERS + (LATENCY,)
+OUTBOX = ("outbox-1", "outbox-4", "outbox-rabbitmq")
+"""Rates in outbox entries delivered per second: 1 relay, 4 relay processes, 1 relay
+publishing to RabbitMQ."""
+RABBITMQ = "outbox-rabbitmq"
+"""The one row that needs a broker; left out when it cannot be reached."""
+WORKLOADS = EVENT_WORKLOADS + REBUILDS + WRITERS + (LATENCY,) + OUTBOX
 
-POSTGRES_ONLY = WRITERS
-"""SQLite lets one writer in at a time: concurrent writers are a PostgreSQL question."""
+POSTGRES_ONLY = (*WRITERS, "outbox-4", RABBITMQ)
+"""SQLite lets one writer in at a time: concurrent writers (and relays) are a PostgreSQL
+question; the broker row needs only one backend, and PostgreSQL is the one apps deploy."""
 SQLITE_POLL_INTERVAL = 0.05
 """How often our subscriber polls SQLite in the latency row (``_latency`` has the same)."""
 
@@ -26,6 +32,8 @@ def counted(workload: str) -> str:
     """What a workload's runners count (the ``unit`` of their result line)."""
     if workload == LATENCY:
         return "ms"
+    if workload in OUTBOX:
+        return "entries"
     return "rebuilds" if workload in REBUILDS else "events"
 
 
@@ -34,6 +42,8 @@ def unit(workload: str, backend: str) -> str:
     if workload == LATENCY:
         polls = f", polls {SQLITE_POLL_INTERVAL * 1000:.0f} ms" if backend == "sqlite" else ""
         return f"ms p50 / p99{polls}"
+    if workload in OUTBOX:
+        return "entries/s"
     return "rebuilds/s" if workload in REBUILDS else "ev/s"
 
 

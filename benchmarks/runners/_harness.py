@@ -8,12 +8,14 @@ library only.
 
 A runner supplies a :class:`Store` adapter (how *its* library appends and loads),
 if its library has aggregates a ``_rebuild.Rebuilder`` for the ``rebuild`` workloads,
-and if it can follow the store as it grows a ``_latency.Follower`` for ``latency``;
+and if it can follow the store as it grows a ``_latency.Follower`` for ``latency``, and if
+it has an outbox a ``_outbox.Relay`` for the ``outbox-*`` workloads;
 :func:`main` parses the command line, warms the adapter up, times one workload and
 prints ``{"unit": "events", "count": N, "seconds": S}`` (``"rebuilds"`` for the
 rebuild workloads) as a single JSON line on stdout; ``latency`` prints
 ``{"unit": "ms", "count": N, "p50": P, "p99": Q}``. The ``writers-N`` workloads
-(``_writers``) run N processes on the same ``Store`` adapter.
+(``_writers``) run N processes on the same ``Store`` adapter; the ``outbox-*`` ones
+(``_outbox``) print ``{"unit": "entries", "count": N, "seconds": S}``.
 
 What is timed is only the workload loop: building the typed event objects, the
 append calls (one transaction each), the load calls or the rebuilds. Process start,
@@ -35,6 +37,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from _latency import Follower
+    from _outbox import Relay
     from _rebuild import Rebuilder
 
 SINGLE_STREAMS = 500
@@ -49,7 +52,10 @@ EVENT_WORKLOADS = ("single", "batch", "load")
 REBUILD_WORKLOADS = ("rebuild", "rebuild-snap")
 WRITER_WORKLOADS = ("writers-1", "writers-4", "writers-8")
 LATENCY_WORKLOAD = "latency"
-WORKLOADS = EVENT_WORKLOADS + REBUILD_WORKLOADS + WRITER_WORKLOADS + (LATENCY_WORKLOAD,)
+OUTBOX_WORKLOADS = ("outbox-1", "outbox-4", "outbox-rabbitmq")
+WORKLOADS = (
+    EVENT_WORKLOADS + REBUILD_WORKLOADS + WRITER_WORKLOADS + (LATENCY_WORKLOAD,) + OUTBOX_WORKLOADS
+)
 BACKENDS = ("sqlite", "postgres")
 
 
@@ -76,12 +82,15 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Options:
-    """The runner command line: where to write and which workload to time."""
+    """The runner command line: where to write and which workload to time; for
+    ``outbox-rabbitmq`` also the broker and the fresh exchange to publish to."""
 
     backend: str
     url: str
     workload: str
     schema: str | None
+    amqp_url: str | None = None
+    exchange: str | None = None
 
     @property
     def snapshots(self) -> bool:
@@ -118,14 +127,17 @@ def payload(index: int, account: int) -> Payload:
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
-    """Read ``--backend``, ``--url``, ``--workload`` and the optional ``--schema``."""
+    """Read ``--backend``, ``--url``, ``--workload`` and the optional ``--schema``,
+    ``--amqp-url`` and ``--exchange``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=BACKENDS, required=True)
     parser.add_argument("--url", required=True, help="sqlite:////path/file.db or PG URL")
     parser.add_argument("--workload", choices=WORKLOADS, required=True)
     parser.add_argument("--schema", help="PostgreSQL schema to use (created beforehand)")
+    parser.add_argument("--amqp-url", help="RabbitMQ URL (outbox-rabbitmq)")
+    parser.add_argument("--exchange", help="exchange to publish to (declared beforehand)")
     ns = parser.parse_args(argv)
-    return Options(ns.backend, ns.url, ns.workload, ns.schema)
+    return Options(ns.backend, ns.url, ns.workload, ns.schema, ns.amqp_url, ns.exchange)
 
 
 def warm_up(store: Store) -> None:
@@ -198,13 +210,16 @@ def main(
     argv: Sequence[str] | None = None,
     *,
     open_follower: Callable[[Options], Follower] | None = None,
+    open_relay: Callable[[Options], Relay] | None = None,
 ) -> None:
     """Run one workload against the adapter the runner opens; print the JSON line.
 
     Without ``open_rebuilder`` the rebuild workloads fail, without ``open_follower``
-    the latency one (the orchestrator shows them as n/a and does not run them)."""
+    the latency one, without ``open_relay`` the outbox ones (the orchestrator shows
+    them as n/a and does not run them)."""
     options = parse_options(argv)
-    json.dump(_measure(options, open_store, open_rebuilder, open_follower), sys.stdout)
+    adapters = (open_store, open_rebuilder, open_follower, open_relay)
+    json.dump(_measure(options, *adapters), sys.stdout)
     sys.stdout.write("\n")
 
 
@@ -213,9 +228,17 @@ def _measure(
     open_store: Callable[[Options], Store],
     open_rebuilder: Callable[[Options], Rebuilder] | None,
     open_follower: Callable[[Options], Follower] | None,
+    open_relay: Callable[[Options], Relay] | None,
 ) -> dict[str, str | int | float]:
     """The result line of the chosen workload."""
     workload = options.workload
+    if workload in OUTBOX_WORKLOADS:
+        if open_relay is None:
+            raise SystemExit(f"{workload}: this runner has no outbox")
+        import _outbox
+
+        count, seconds = _outbox.measure(open_relay, options)
+        return {"unit": "entries", "count": count, "seconds": seconds}
     if workload in REBUILD_WORKLOADS:
         if open_rebuilder is None:
             raise SystemExit(f"{workload}: this runner has no aggregates to rebuild")

@@ -26,6 +26,13 @@ Latency (``_latency``): the subscriber ``connect``s and follows
 ``store.subscribe(after=store.position)`` (PostgreSQL: woken by LISTEN/NOTIFY, the
 library's default ``poll_interval`` of 1 s only as a fallback; SQLite: polling every
 ``SQLITE_POLL_INTERVAL``), taking ``.event.amount`` out of each batch it yields.
+
+Outbox (``_outbox``): set-up ``connect(url, with_outbox=True)`` and one
+``store.append(event, stream_id=new uuid, expected_version=0)`` per event; each relay
+process ``connect``s on its own and calls ``store.outbox.run_once(publisher, limit=100)``,
+where ``publisher`` notes ``record.uuid`` (``outbox-rabbitmq``: after
+``RabbitMQPublisher(url, exchange=...)`` sent it, confirmed). The ledger is
+``store.outbox.counts()`` and ``len(store.outbox.attempts())``.
 """
 
 from __future__ import annotations
@@ -37,9 +44,19 @@ from typing import Any
 import _harness
 from _harness import Options, Payload, expect
 from _latency import SQLITE_POLL_INTERVAL
+from _outbox import BATCH, Ledger
 from _rebuild import SNAPSHOT_EVERY
 
-from event_sourcery import Aggregate, Event, RecordedSnapshot, Repository, applies, connect
+from event_sourcery import (
+    Aggregate,
+    EntryStatus,
+    Event,
+    Recorded,
+    RecordedSnapshot,
+    Repository,
+    applies,
+    connect,
+)
 
 
 class Deposited(Event):
@@ -163,16 +180,77 @@ class OursFollower:
         self._close()
 
 
-def _connected(options: Options) -> tuple[Any, Callable[[], None]]:
+class OursRelay(Ours):
+    """The outbox workloads: ``store.outbox.run_once`` to a publisher that notes uuids
+    (after sending to RabbitMQ when the run has an exchange)."""
+
+    def __init__(self, store: Any, close: Callable[[], None], options: Options) -> None:
+        super().__init__(store, close)
+        self._seen: list[uuid.UUID] = []
+        self._options = options
+        self._broker: Any = None
+        if options.exchange:
+            from event_sourcery.outbox.rabbitmq import RabbitMQPublisher
+
+            self._broker = RabbitMQPublisher(options.amqp_url, exchange=options.exchange)
+
+    def fill(self, payloads: Sequence[Payload]) -> None:
+        """One ``store.append`` per event, each to a new stream."""
+        for p in payloads:
+            self.append(uuid.uuid4(), 0, [p])
+
+    def deliver(self) -> int:
+        """One ``run_once``; every entry it took must have been delivered."""
+        report = self._store.outbox.run_once(self._publish, limit=BATCH)
+        expect(report.delivered == report.claimed, f"outbox: {report}")
+        return int(report.claimed)
+
+    def seen(self) -> list[str]:
+        return [str(event) for event in self._seen]
+
+    def ledger(self) -> Ledger:
+        """``counts()``, every attempt, and the run's queue."""
+        counts = self._store.outbox.counts()
+        return Ledger(
+            pending=counts[EntryStatus.PENDING],
+            dead=counts[EntryStatus.DEAD],
+            delivered=counts[EntryStatus.DELIVERED],
+            attempts=len(self._store.outbox.attempts()),
+            queued=None if self._broker is None else self._queued(),
+        )
+
+    def close(self) -> None:
+        if self._broker is not None:
+            self._broker.close()
+        super().close()
+
+    def _publish(self, record: Recorded[Event]) -> None:
+        if self._broker is not None:
+            self._broker(record)
+        self._seen.append(record.uuid)
+
+    def _queued(self) -> int:
+        """Messages in the queue the orchestrator bound to the exchange (same name)."""
+        import pika  # type: ignore[import-untyped]
+
+        connection = pika.BlockingConnection(pika.URLParameters(self._options.amqp_url))
+        try:
+            declared = connection.channel().queue_declare(self._options.exchange, passive=True)
+            return int(declared.method.message_count)
+        finally:
+            connection.close()
+
+
+def _connected(options: Options, with_outbox: bool = False) -> tuple[Any, Callable[[], None]]:
     """``connect(url)`` as a user would: for PostgreSQL the URL carries the run's schema
     as its ``search_path``; the store and what closes it."""
     if options.backend == "sqlite" or not options.schema:
-        store = connect(options.url)
+        store = connect(options.url, with_outbox=with_outbox)
         return store, store.close
     from sqlalchemy.engine import make_url
 
     url = make_url(options.url).update_query_dict({"options": f"-csearch_path={options.schema}"})
-    store = connect(url)
+    store = connect(url, with_outbox=with_outbox)
     return store, store.close
 
 
@@ -191,5 +269,10 @@ def open_follower(options: Options) -> OursFollower:
     return OursFollower(*_connected(options), backend=options.backend)
 
 
+def open_relay(options: Options) -> OursRelay:
+    """The outbox workloads' store (outbox on) and relay, on a connection of its own."""
+    return OursRelay(*_connected(options, with_outbox=True), options=options)
+
+
 if __name__ == "__main__":
-    _harness.main(open_store, open_rebuilder, open_follower=open_follower)
+    _harness.main(open_store, open_rebuilder, open_follower=open_follower, open_relay=open_relay)

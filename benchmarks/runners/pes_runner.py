@@ -21,6 +21,17 @@ missing (``ON CONFLICT DO NOTHING``), bumps the version with
 Measured per load: ``event_store.load_stream(StreamId(uuid=...))`` (which looks
 for a snapshot first) plus taking ``.event``, a typed ``Deposited``, out of each
 ``WrappedEvent``, then ``session.remove()``.
+
+Outbox (``_outbox``): the same backend with ``.with_outbox()`` before the event store is
+built, so each append also inserts an outbox row in its transaction. Set-up appends
+100 new one-event streams per commit (untimed; committing each append alone would
+take it about 20 s). Measured per relay call: ``backend.outbox.run(publisher,
+limit=100)``, ``session.commit()`` and ``session.remove()``: it selects up to 100 rows
+``ORDER BY id`` (PostgreSQL: ``FOR UPDATE SKIP LOCKED``), hands each decoded event to
+``publisher`` (which notes ``record.wrapped_event.uuid``) and deletes the row; the
+commit makes the deletes stick. It returns nothing, so the entries a call took are the
+publisher's calls during it. It keeps no attempts: the ledger is the rows left
+(``tries_left > 0``: pending; otherwise dead).
 """
 
 from __future__ import annotations
@@ -34,7 +45,9 @@ from typing import Any
 import _harness
 import sqlalchemy
 from _harness import Options, Payload
+from _outbox import BATCH, Ledger
 from event_sourcery_sqlalchemy import SQLAlchemyBackend, configure_models
+from event_sourcery_sqlalchemy.models.default import DefaultOutboxEntry
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 # python-event-sourcery 0.6.1 from this venv, not the repository package of the same name
@@ -68,14 +81,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class PesStore:
     """Adapter from the harness calls to python-event-sourcery's EventStore."""
 
-    def __init__(self, engine: sqlalchemy.Engine) -> None:
+    def __init__(self, engine: sqlalchemy.Engine, *, with_outbox: bool = False) -> None:
         self._engine = engine
         configure_models(Base)
         Base.metadata.create_all(engine)
         self._session = scoped_session(sessionmaker(engine))
         backend = SQLAlchemyBackend().configure(self._session())
         backend[Session] = lambda _container: self._session  # the thread-scoped proxy
+        if with_outbox:
+            backend.with_outbox()
         self._store = backend.event_store
+        self._outbox = backend.outbox if with_outbox else None
 
     def append(self, stream: uuid.UUID, expected_version: int, payloads: Sequence[Payload]) -> None:
         """One ``event_store.append``, one commit, then end the session."""
@@ -100,15 +116,72 @@ class PesStore:
         self._engine.dispose()
 
 
-def open_store(options: Options) -> PesStore:
+class PesRelay(PesStore):
+    """The outbox workloads: ``outbox.run`` to a publisher that notes uuids."""
+
+    def __init__(self, engine: sqlalchemy.Engine) -> None:
+        super().__init__(engine, with_outbox=True)
+        self._seen: list[uuid.UUID] = []
+
+    def fill(self, payloads: Sequence[Payload]) -> None:
+        """Appends to new streams, 100 to a commit."""
+        for start in range(0, len(payloads), BATCH):
+            try:
+                for p in payloads[start : start + BATCH]:
+                    event = Deposited(account=p.account, amount=p.amount, note=p.note)
+                    stream = StreamId(uuid=uuid.uuid4())
+                    self._store.append(event, stream_id=stream, expected_version=0)
+                self._session.commit()
+            finally:
+                self._session.remove()
+
+    def deliver(self) -> int:
+        """One ``outbox.run`` and its commit; the publisher's calls are the entries taken."""
+        before = len(self._seen)
+        try:
+            self._outbox.run(self._note, limit=BATCH)
+            self._session.commit()
+        finally:
+            self._session.remove()
+        return len(self._seen) - before
+
+    def seen(self) -> list[str]:
+        return [str(event) for event in self._seen]
+
+    def ledger(self) -> Ledger:
+        """The rows left: delivered ones are gone, and no attempts are kept."""
+        tries_left = DefaultOutboxEntry.tries_left
+        count = sqlalchemy.func.count
+        query = sqlalchemy.select(count().filter(tries_left > 0), count().filter(tries_left <= 0))
+        with self._engine.connect() as connection:
+            pending, dead = connection.execute(query).one()
+        return Ledger(pending, dead, delivered=None, attempts=None, queued=None)
+
+    def _note(self, record: Any) -> None:
+        self._seen.append(record.wrapped_event.uuid)
+
+
+def _engine(options: Options) -> sqlalchemy.Engine:
     """An Engine for the chosen backend, set up the way the library's docs show."""
     if options.backend == "sqlite":
         engine = sqlalchemy.create_engine(options.url)
         sqlalchemy.event.listen(engine, "connect", _sqlite_pragmas)
-        return PesStore(engine)
+        return engine
     connect_args = {"options": f"-csearch_path={options.schema}"} if options.schema else {}
-    return PesStore(sqlalchemy.create_engine(options.url, connect_args=connect_args))
+    return sqlalchemy.create_engine(options.url, connect_args=connect_args)
+
+
+def open_store(options: Options) -> PesStore:
+    """The append/load adapter."""
+    return PesStore(_engine(options))
+
+
+def open_relay(options: Options) -> PesRelay:
+    """The outbox workloads' store (outbox on) and relay, on an Engine of its own."""
+    if options.exchange:
+        raise SystemExit("python-event-sourcery 0.6.1 has no RabbitMQ publisher")
+    return PesRelay(_engine(options))
 
 
 if __name__ == "__main__":
-    _harness.main(open_store)
+    _harness.main(open_store, open_relay=open_relay)

@@ -62,6 +62,12 @@ class RelayReport:
     dead: int = 0
     held: int = 0
 
+    def __str__(self) -> str:
+        return (
+            f"{self.delivered} delivered, {self.failed} failed, {self.dead} dead, "
+            f"{self.held} held back (of {self.claimed} claimed)"
+        )
+
     def __add__(self, other: RelayReport) -> RelayReport:
         return RelayReport(
             self.claimed + other.claimed,
