@@ -1,13 +1,15 @@
-"""``python -m benchmarks``: events/s, rebuilds/s and subscriber latency of ours, two
-peer libraries and raw drivers.
+"""``python -m benchmarks``: events/s, rebuilds/s, subscriber latency and outbox
+entries/s of ours, two peer libraries and raw drivers.
 
 Options: ``--only NAME`` with a backend (``sqlite``, ``postgres``) or a workload
 (``single``, ``batch``, ``load``, ``rebuild``, ``rebuild-snap``, ``writers-1``,
-``writers-4``, ``writers-8``, ``latency``), repeatable: only those rows (``--only
-sqlite --only rebuild --only rebuild-snap``); ``--repeat N`` (best of N, default 3);
-``--skip-peers`` (only ours and raw; no venvs are created).
-The PostgreSQL URL comes from ``EVENT_SOURCERY_POSTGRES_URL``; when the server
-cannot be reached, a line says so and the PostgreSQL rows are left out.
+``writers-4``, ``writers-8``, ``latency``, ``outbox-1``, ``outbox-4``,
+``outbox-rabbitmq``), repeatable: only those rows (``--only sqlite --only rebuild
+--only rebuild-snap``); ``--repeat N`` (best of N, default 3); ``--skip-peers`` (only
+ours and raw; no venvs are created).
+The PostgreSQL URL comes from ``EVENT_SOURCERY_POSTGRES_URL``, the RabbitMQ one from
+``EVENT_SOURCERY_RABBITMQ_URL``; when either cannot be reached, a line says so and its
+rows are left out.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.broker import DEFAULT_URL as DEFAULT_RABBITMQ_URL
+from benchmarks.broker import rabbitmq_broker
 from benchmarks.goals import scaling_lines, target_lines
 from benchmarks.implementations import implementations, repo_python
 from benchmarks.report import machine_lines, table, versions_line
 from benchmarks.suite import run_all
 from benchmarks.targets import display_url, postgres_server
 from benchmarks.venvs import peer_python
-from benchmarks.workloads import LATENCY, WORKLOADS
+from benchmarks.workloads import LATENCY, RABBITMQ, WORKLOADS, runs_on
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -62,9 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     server = _postgres(postgres_url) if "postgres" in backends else None
     if server is None and "postgres" in backends:
         backends.remove("postgres")
+    amqp_url = os.environ.get("EVENT_SOURCERY_RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+    broker = None
+    if RABBITMQ in workloads and any(runs_on(b, RABBITMQ) for b in backends):
+        broker = _rabbitmq(amqp_url)
+        if broker is None:
+            workloads.remove(RABBITMQ)
     rows = [(backend, workload) for backend in backends for workload in workloads]
-    cells = run_all(rows, chosen, pythons, postgres_url, arguments.repeat)
-    print("\n".join(machine_lines(server)))
+    cells = run_all(rows, chosen, pythons, postgres_url, arguments.repeat, amqp_url=amqp_url)
+    print("\n".join(machine_lines(server, broker)))
     print("versions:")
     print("\n".join(versions_line(i, pythons[i.key]) for i in chosen))
     latency = " (latency: p50 / p99 ms, ratio other p50 / ours)" if LATENCY in workloads else ""
@@ -91,6 +101,16 @@ def _postgres(url: str) -> str | None:
     if isinstance(found, Exception):
         reason = " ".join(str(found).split())
         print(f"PostgreSQL unreachable at {display_url(url)}: skipping its rows ({reason})")
+        return None
+    return f"{found} at {display_url(url)}"
+
+
+def _rabbitmq(url: str) -> str | None:
+    """Describe the RabbitMQ broker, or say why its row is skipped and return None."""
+    found = rabbitmq_broker(url)
+    if isinstance(found, Exception):
+        reason = " ".join(str(found).split()) or repr(found)
+        print(f"RabbitMQ unreachable at {display_url(url)}: skipping its row ({reason})")
         return None
     return f"{found} at {display_url(url)}"
 

@@ -29,16 +29,13 @@ def _connect(url: str) -> Any:
 def rabbitmq_broker(url: str) -> str | Exception:
     """A one-line description of the broker, or the error that makes it unusable."""
     try:
-        connection = _connect(url)
+        with closing(_connect(url)) as connection:
+            # What the broker announced about itself; pika keeps it on the connection's impl.
+            announced = getattr(getattr(connection, "_impl", None), "server_properties", None)
     except Exception as error:  # any failure means: skip the broker row
         return error
-    try:
-        # pika keeps what the broker announced about itself on the connection's impl.
-        properties = getattr(connection, "_impl", None)
-        found = getattr(properties, "server_properties", {}) or {}
-        return f"{_text(found.get('product', 'AMQP broker'))} {_text(found.get('version', ''))}"
-    finally:
-        connection.close()
+    found = announced or {}
+    return f"{_text(found.get('product', 'AMQP broker'))} {_text(found.get('version', '?'))}"
 
 
 @contextmanager

@@ -4,7 +4,9 @@ Scaling is each implementation's ``writers-N`` rate divided by its ``writers-1``
 on PostgreSQL (1.00x: more writers add nothing). The targets are the ones the
 concurrency and subscription work was given: ours at 8 writers at least twice ours at
 one, ours ahead of eventsourcing at 8 writers, and a subscriber's p50 latency on
-PostgreSQL (LISTEN/NOTIFY) under 50 ms. A line appears only when its rows were run.
+PostgreSQL (LISTEN/NOTIFY) under 50 ms; and the one the outbox work was given: ours at
+least twice python-event-sourcery's rate with one relay (``outbox-1``), on SQLite and on
+PostgreSQL, with our audit trail on. A line appears only when its rows were run.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Mapping, Sequence
 
 from benchmarks.implementations import Implementation
 from benchmarks.report import Cell
-from benchmarks.workloads import LATENCY, WRITERS
+from benchmarks.workloads import LATENCY, OUTBOX, WRITERS
 
 SCALING_TARGET = 2.0
 LATENCY_TARGET_MS = 50.0
+OUTBOX_TARGET = 2.0
 BACKEND = "postgres"
 
 Cells = Mapping[tuple[str, str, str], Cell]
@@ -54,6 +57,12 @@ def target_lines(rows: Sequence[tuple[str, str]], cells: Cells) -> list[str]:
         met = None if p50 is None else p50 < LATENCY_TARGET_MS
         shown = "-" if p50 is None else f"{p50:.1f} ms"
         lines.append(_verdict(f"ours latency p50 < {LATENCY_TARGET_MS:.0f} ms", shown, met))
+    relay = OUTBOX[0]
+    for backend in ("sqlite", "postgres"):
+        if (backend, relay) in rows:
+            figure = _ratio(cells, (relay, "ours"), (relay, "pes"), backend)
+            label = f"ours/pes at {relay} on {backend} >= {OUTBOX_TARGET:.2f}x"
+            lines.append(_target(label, figure, OUTBOX_TARGET))
     return ["targets:", *lines] if lines else []
 
 
@@ -62,11 +71,13 @@ def _scaling(cells: Cells, key: str, workload: str) -> str:
     return "-" if figure is None else f"{figure:.2f}x"
 
 
-def _ratio(cells: Cells, top: tuple[str, str], bottom: tuple[str, str]) -> float | None:
+def _ratio(
+    cells: Cells, top: tuple[str, str], bottom: tuple[str, str], backend: str = BACKEND
+) -> float | None:
     """The rate of ``top`` over that of ``bottom``, each a (workload, implementation key)
-    on PostgreSQL; None when either is missing."""
-    numerator = cells.get((BACKEND, *top), Cell()).value
-    denominator = cells.get((BACKEND, *bottom), Cell()).value
+    on ``backend``; None when either is missing."""
+    numerator = cells.get((backend, *top), Cell()).value
+    denominator = cells.get((backend, *bottom), Cell()).value
     return None if not numerator or not denominator else numerator / denominator
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks.workloads import LATENCY, REBUILDS, WRITERS
+from benchmarks.workloads import LATENCY, OUTBOX, RABBITMQ, REBUILDS, WRITERS
 
 RUNNERS = Path(__file__).resolve().parent / "runners"
 
@@ -65,6 +65,8 @@ def implementations() -> list[Implementation]:
     a batch that is not full) or eventsourcing on SQLite (its SQLite recorder has no
     subscriptions). python-event-sourcery is not run on the writers rows: at 100-150
     appends a second whatever the number of writers, one writers-8 run takes about a minute.
+    Outbox rows: only ours and python-event-sourcery have an outbox, and only ours a
+    RabbitMQ publisher.
     """
     psycopg = _same_as_ours("psycopg")
     return [
@@ -80,7 +82,7 @@ def implementations() -> list[Implementation]:
             "eventsourcing_runner.py",
             ("eventsourcing[postgres]==9.5.6", psycopg.replace("==", "[binary]==")),
             ("eventsourcing", "psycopg"),
-            lacks=(f"sqlite/{LATENCY}",),
+            lacks=(f"sqlite/{LATENCY}", *OUTBOX),
         ),
         Implementation(
             "pes",
@@ -93,10 +95,14 @@ def implementations() -> list[Implementation]:
                 psycopg.replace("==", "[binary]=="),
             ),
             ("python-event-sourcery", "sqlalchemy", "pydantic", "psycopg"),
-            lacks=(*REBUILDS, *WRITERS, LATENCY),
+            lacks=(*REBUILDS, *WRITERS, LATENCY, RABBITMQ),
         ),
         Implementation(
-            "raw", "raw", "raw.py", shows=("pydantic", "psycopg"), lacks=(*REBUILDS, LATENCY)
+            "raw",
+            "raw",
+            "raw.py",
+            shows=("pydantic", "psycopg"),
+            lacks=(*REBUILDS, LATENCY, *OUTBOX),
         ),
     ]
 

@@ -2,10 +2,11 @@
 
 Each row's rate is per second in the row's unit: events (``ev/s``) for the append,
 load and writers workloads, whole aggregate rebuilds (``rebuilds/s``) for the rebuild
-ones. Ratios are ``ours / other`` in that unit, so above 1.00x means ours is faster, and
-``ours/raw`` says how much of the raw driver's speed ours keeps. The latency row shows
-p50 / p99 milliseconds instead, and its ratio is ``other p50 / ours p50``, so that
-there too above 1.00x means ours is faster.
+ones, outbox entries delivered (``entries/s``) for the outbox ones. Ratios are ``ours /
+other`` in that unit, so above 1.00x means ours is faster, and ``ours/raw`` says how
+much of the raw driver's speed ours keeps. The latency row shows p50 / p99 milliseconds
+instead, and its ratio is ``other p50 / ours p50``, so that there too above 1.00x means
+ours is faster.
 """
 
 from __future__ import annotations
@@ -47,14 +48,17 @@ class Cell:
         return self.value > other.value
 
 
-def machine_lines(postgres: str | None) -> list[str]:
-    """CPU count, OS, Python, SQLite and (if reachable) the PostgreSQL server."""
+def machine_lines(postgres: str | None, broker: str | None = None) -> list[str]:
+    """CPU count, OS, Python, SQLite and (if reachable) the PostgreSQL server and the
+    RabbitMQ broker."""
     lines = [
         f"machine: {os.cpu_count()} CPUs, {platform.platform()}, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     ]
     if postgres:
         lines.append(f"server:  {postgres}")
+    if broker:
+        lines.append(f"broker:  {broker}")
     return lines
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks.implementations import Implementation
 from benchmarks.report import Cell, format_latency, format_rate
 from benchmarks.targets import fresh_target
-from benchmarks.workloads import LATENCY, counted, runs_on, unit
+from benchmarks.workloads import LATENCY, RABBITMQ, counted, runs_on, unit
 
 RUN_TIMEOUT_SECONDS = 600
 
@@ -31,11 +31,20 @@ class RunFailed(Exception):
 
 
 def run_once(
-    python: Path, implementation: Implementation, backend: str, workload: str, postgres_url: str
+    python: Path,
+    implementation: Implementation,
+    backend: str,
+    workload: str,
+    postgres_url: str,
+    *,
+    amqp_url: str | None = None,
 ) -> Cell:
-    """One runner invocation on a fresh database; its rate (events or rebuilds per
-    second, whichever the workload's unit is), or its p50 and p99 latency in ms."""
-    with fresh_target(backend, postgres_url, f"{implementation.key}_{workload}") as target:
+    """One runner invocation on a fresh database (and, for the broker row, a fresh
+    exchange on ``amqp_url``); its rate (events, rebuilds or outbox entries per second,
+    whichever the workload's unit is), or its p50 and p99 latency in ms."""
+    label = f"{implementation.key}_{workload}"
+    broker = amqp_url if workload == RABBITMQ else None
+    with fresh_target(backend, postgres_url, label, broker) as target:
         command = [
             str(python),
             str(implementation.script),
@@ -77,8 +86,11 @@ def run_all(
     pythons: Mapping[str, Path],
     postgres_url: str,
     repeat: int,
+    *,
+    amqp_url: str | None = None,
 ) -> dict[tuple[str, str, str], Cell]:
-    """The best result of ``repeat`` runs for every row and implementation."""
+    """The best result of ``repeat`` runs for every row and implementation (the broker
+    row publishes to ``amqp_url``)."""
     best: dict[tuple[str, str, str], Cell] = {}
     for round_number in range(1, repeat + 1):
         for backend, workload in rows:
@@ -89,7 +101,9 @@ def run_all(
                     continue
                 python = pythons[implementation.key]
                 try:
-                    cell = run_once(python, implementation, backend, workload, postgres_url)
+                    cell = run_once(
+                        python, implementation, backend, workload, postgres_url, amqp_url=amqp_url
+                    )
                 except RunFailed as error:
                     _progress(round_number, key, f"FAILED: {error}")
                     best.setdefault(key, Cell(error=str(error)))

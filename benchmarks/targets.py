@@ -4,7 +4,8 @@ Every runner invocation gets a database nobody else has written to, so no run
 sees another's tables or pays for another's index growth. SQLite: a file in a new
 temporary directory, removed afterwards. PostgreSQL: a new schema, handed to the
 runner with ``--schema`` (runners point ``search_path`` or their schema setting
-at it) and dropped with ``CASCADE`` afterwards.
+at it) and dropped with ``CASCADE`` afterwards. The broker row also gets a fresh
+RabbitMQ exchange and queue (``broker.fresh_exchange``), deleted afterwards.
 """
 
 from __future__ import annotations
@@ -13,22 +14,29 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
+
+from benchmarks.broker import fresh_exchange
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where one runner invocation writes: its ``--url`` and optional ``--schema``."""
+    """Where one runner invocation writes: its ``--url`` and optional ``--schema``, and
+    where it publishes: the optional ``--amqp-url`` and ``--exchange``."""
 
     url: str
     schema: str | None = None
+    amqp_url: str | None = None
+    exchange: str | None = None
 
     def arguments(self) -> list[str]:
         """The runner command-line arguments that point at this target."""
         schema = ["--schema", self.schema] if self.schema else []
-        return ["--url", self.url, *schema]
+        broker = ["--amqp-url", self.amqp_url] if self.amqp_url else []
+        exchange = ["--exchange", self.exchange] if self.exchange else []
+        return ["--url", self.url, *schema, *broker, *exchange]
 
 
 def libpq_url(url: str) -> str:
@@ -67,8 +75,21 @@ def postgres_server(url: str) -> str | Exception:
 
 
 @contextmanager
-def fresh_target(backend: str, postgres_url: str, label: str) -> Iterator[Target]:
-    """A new SQLite file, or a new schema named after ``label`` on ``postgres_url``."""
+def fresh_target(
+    backend: str, postgres_url: str, label: str, amqp_url: str | None = None
+) -> Iterator[Target]:
+    """A new SQLite file, or a new schema named after ``label`` on ``postgres_url``; with
+    ``amqp_url``, also a new exchange (and queue) on that broker."""
+    with _fresh_database(backend, postgres_url, label) as target:
+        if amqp_url is None:
+            yield target
+            return
+        with fresh_exchange(amqp_url, label) as exchange:
+            yield replace(target, amqp_url=amqp_url, exchange=exchange)
+
+
+@contextmanager
+def _fresh_database(backend: str, postgres_url: str, label: str) -> Iterator[Target]:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as directory:
             yield Target(f"sqlite:///{directory}/events.db")

@@ -44,6 +44,8 @@ def test_every_python_block_is_covered_by_a_test() -> None:
         "AccountOpened",
         "class Account(Aggregate)",
         "class OrderShipped(Event)",
+        "class InvoicePaid(Event)",
+        "get_outbox(session)",
         "MyBackendHarness",
     )
     assert len(_python_blocks()) == len(markers)
@@ -106,6 +108,26 @@ def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path
         "['OrderPlaced']",
         "3 {'orders': 3} 0",
     ]
+
+
+def test_the_outbox_example_runs_and_prints_what_it_promises(tmp_path: Path) -> None:
+    output = _run(_block("class InvoicePaid(Event)"), tmp_path).splitlines()
+    assert output == [
+        "2 delivered, 0 failed, 0 dead, 0 held back (of 2 claimed)",
+        "['InvoiceIssued', 'InvoicePaid']",
+        "delivered 1 True",
+        "1 delivered True",
+        "['InvoiceIssued', 'InvoicePaid'] True",
+    ]
+    with sqlite3.connect(tmp_path / "outbox-demo.db") as db:
+        assert db.execute("SELECT count(*) FROM event_sourcery_outbox_attempts").fetchone() == (2,)
+
+
+def test_the_session_outbox_example_commits_the_event_with_its_entry(tmp_path: Path) -> None:
+    assert _run(_block("get_outbox(session)"), tmp_path).splitlines() == ["1"]
+    with sqlite3.connect(tmp_path / "outbox-session.db") as db:
+        statuses = db.execute("SELECT status FROM event_sourcery_outbox").fetchall()
+    assert statuses == [("delivered",)]
 
 
 def test_the_backend_example_runs_the_contract_suite(tmp_path: Path) -> None:
