@@ -23,15 +23,15 @@ for a snapshot first) plus taking ``.event``, a typed ``Deposited``, out of each
 ``WrappedEvent``, then ``session.remove()``.
 
 Outbox (``_outbox``): the same backend with ``.with_outbox()`` before the event store is
-built, so each append also inserts an outbox row in its transaction. Set-up appends
-100 new one-event streams per commit (untimed; committing each append alone would
-take it about 20 s). Measured per relay call: ``backend.outbox.run(publisher,
-limit=100)``, ``session.commit()`` and ``session.remove()``: it selects up to 100 rows
-``ORDER BY id`` (PostgreSQL: ``FOR UPDATE SKIP LOCKED``), hands each decoded event to
-``publisher`` (which notes ``record.wrapped_event.uuid``) and deletes the row; the
-commit makes the deletes stick. It returns nothing, so the entries a call took are the
-publisher's calls during it. It keeps no attempts: the ledger is the rows left
-(``tries_left > 0``: pending; otherwise dead).
+built, so each append also inserts an outbox row in its transaction. Set-up (untimed)
+appends 100 new one-event streams per commit. Measured per relay call:
+``backend.outbox.run(publisher, limit=100)``, ``session.commit()`` and
+``session.remove()``: it selects up to 100 rows ``ORDER BY id`` (PostgreSQL: ``FOR
+UPDATE SKIP LOCKED``), hands each decoded event to ``publisher`` (which notes
+``record.wrapped_event.uuid``) and deletes the row; the commit makes the deletes stick.
+It returns nothing, so the entries a call took are the publisher's calls during it. It
+keeps no attempts: the ledger is the rows left (``tries_left > 0``: pending; otherwise
+dead).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@ connection is checked and replaced unseen; one dropped mid-use fails one call, n
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from uuid import uuid4
 
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from event_sourcery import connect
+from event_sourcery import EntryStatus, Event, Recorded, StreamId, connect
 from event_sourcery.storage.sql.dialects import IDLE_PING_SECONDS
 from event_sourcery.testing.events import Deposited
 
@@ -61,3 +63,42 @@ def test_a_connection_dropped_while_hot_fails_one_call_and_the_next_works(
             store.load_stream(stream)
         assert caught.value.connection_invalidated
         assert [e.version for e in store.load_stream(stream)] == [1]
+
+
+def test_an_outbox_relay_keeps_delivering_after_its_connections_are_dropped(
+    postgres_url: str,
+) -> None:
+    url, name = _named(postgres_url)
+    with connect(postgres_url, with_outbox=True) as store, connect(url) as relays:
+        stream = StreamId(uuid4(), category="loss")
+        sent: list[int] = []
+        stop = threading.Event()
+
+        def publish(record: Recorded[Event]) -> None:
+            sent.append(record.position)
+
+        relay = threading.Thread(
+            target=relays.outbox.run,
+            args=(publish,),
+            kwargs={"poll_interval": 0.05, "stop_event": stop, "handle_signals": False},
+        )
+        relay.start()
+        try:
+            for version in range(3):
+                store.append(Deposited(amount=version), stream_id=stream, expected_version=version)
+                _wait_for(lambda n=version + 1: len(sent) >= n)
+                _drop_connections(postgres_url, name)  # the relay's and its waiter's
+        finally:
+            stop.set()
+            relay.join(30)
+        assert not relay.is_alive()
+        positions = [e.position for e in store.load_stream(stream)]
+        assert sent == positions
+        assert {e.status for e in store.outbox.entries(stream=stream)} == {EntryStatus.DELIVERED}
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

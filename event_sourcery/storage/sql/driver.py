@@ -90,19 +90,32 @@ class DriverStatement:
     def _as_sqlalchemy_error(
         self, error: Any, params: Any, connection: DBAPIConnection, cursor: Any
     ) -> StatementError:
-        """The exception SQLAlchemy itself would raise (``IntegrityError``,
-        ``OperationalError``...), flagged when the connection is gone, so that callers'
-        handlers and the pool treat it as they treat any SQLAlchemy error."""
-        dialect = self.dialect
-        wrapped: StatementError = DBAPIError.instance(
-            self.sql,
-            params,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=dialect.is_disconnect(error, connection, cursor),
-            dialect=dialect,
+        return as_sqlalchemy_error(
+            self.dialect, error, self.sql, params, connection=connection, cursor=cursor
         )
-        return wrapped
+
+
+def as_sqlalchemy_error(
+    dialect: Dialect,
+    error: Any,
+    sql: str,
+    params: Any = None,
+    *,
+    connection: DBAPIConnection | None = None,
+    cursor: Any = None,
+) -> StatementError:
+    """The exception SQLAlchemy itself would raise for a driver error (``IntegrityError``,
+    ``OperationalError``...), flagged when the connection is gone, so that callers'
+    handlers and the pool treat it as they treat any SQLAlchemy error."""
+    wrapped: StatementError = DBAPIError.instance(
+        sql,
+        params,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dialect.is_disconnect(error, connection, cursor),
+        dialect=dialect,
+    )
+    return wrapped
 
 
 class ValueCodec:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from event_sourcery.storage.sql import dialects
+from event_sourcery.storage.sql.driver import as_sqlalchemy_error
 
 
 class Transactions(Protocol):
@@ -140,6 +141,10 @@ class _PooledUnit:
             if self._writes:
                 try:
                     dialects.begin_write(connection, self._engine.dialect.name)
+                except self._engine.dialect.loaded_dbapi.Error as error:
+                    failure = self._failed(error, "BEGIN")
+                    connection.close()
+                    raise failure from error
                 except BaseException:
                     connection.close()
                     raise
@@ -160,9 +165,22 @@ class _PooledUnit:
                 connection.commit()
             else:
                 connection.rollback()
+        except self._engine.dialect.loaded_dbapi.Error as error:
+            raise self._failed(error, "COMMIT" if exc_type is None else "ROLLBACK") from error
         except BaseException:
             connection.invalidate()  # state unknown: never hand it out again
             raise
         finally:
             connection.close()
             self._lock.__exit__(None, None, None)
+
+    def _failed(self, error: Exception, sql: str) -> DBAPIError:
+        """A driver error on BEGIN, COMMIT or ROLLBACK as SQLAlchemy's own exception (as
+        every statement's is); the connection is discarded, and on a disconnect the pool's
+        others too. The caller closes the connection."""
+        wrapped = as_sqlalchemy_error(self._engine.dialect, error, sql, connection=self._connection)
+        self._connection.invalidate(error)
+        if isinstance(wrapped, DBAPIError) and wrapped.connection_invalidated:
+            self._engine.dispose(close=False)
+        assert isinstance(wrapped, DBAPIError)
+        return wrapped
