@@ -122,5 +122,5 @@ def _outcome(cell: Cell) -> str:
 def _progress(round_number: int, key: tuple[str, str, str], outcome: str) -> None:
     """One line per measurement on stderr, so a long run shows it is alive."""
     backend, workload, implementation = key
-    line = f"  [{round_number}] {backend:8} {workload:12} {implementation:13} {outcome}"
+    line = f"  [{round_number}] {backend:8} {workload:15} {implementation:13} {outcome}"
     print(line, file=sys.stderr)

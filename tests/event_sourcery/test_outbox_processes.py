@@ -16,9 +16,11 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import Engine
 
 from event_sourcery import EntryStatus, Outbox, Outcome, connect
 from event_sourcery.records import Recorded
+from event_sourcery.storage.sql import tables
 from event_sourcery.testing.clock import ManualClock
 from event_sourcery.testing.events import Deposited
 from event_sourcery.testing.publishers import RecordingPublisher
@@ -44,9 +46,12 @@ def _relay(url: str, log: str, barrier: Barrier) -> None:
 
 @pytest.mark.postgres
 def test_four_relay_processes_deliver_each_entry_exactly_once_in_stream_order(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, postgres_engine: Engine, tmp_path: Path
 ) -> None:
     store = connect(postgres_url, with_outbox=True)
+    with postgres_engine.begin() as conn:  # only this test's entries in the outbox
+        conn.execute(tables.outbox_attempts.delete())
+        conn.execute(tables.outbox.delete())
     for _ in range(STREAMS):
         batch = [Deposited(amount=n) for n in range(1, PER_STREAM + 1)]
         store.append(*batch, stream_id=uuid4())
