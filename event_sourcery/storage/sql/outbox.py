@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -34,6 +33,7 @@ from event_sourcery.storage.sql.transactions import Transactions
 from event_sourcery.streams import StreamId
 
 _ENTRY_WIDTH = 16
+_LEASED_BY = 13
 
 
 class SqlOutbox:
@@ -52,38 +52,22 @@ class SqlOutbox:
             rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
             if not rows:
                 return []
-            found = [self._leased(row) for row in rows]
-            lost = [leased.entry for leased in found if leased.entry.leased_by is not None]
+            lost = [self._entry(row) for row in rows if row[_LEASED_BY] is not None]
             if lost:
                 self._abandon(conn, lost, now)
-            positions = json.dumps([leased.entry.position for leased in found])
             params = {
-                "p_positions": positions,
+                "p_positions": json.dumps([row[0] for row in rows]),
                 "p_relay": relay_id,
                 "p_now": time_in(now),
                 "p_until": time_in(until),
             }
             taken = {position for (position,) in sql.lease.run(conn, params)}
         given_up = {entry.position for entry in lost}
+        lease = (relay_id, now, until)
         return [
-            Leased(
-                replace(
-                    leased.entry,
-                    attempts=leased.entry.attempts + (leased.entry.position in given_up),
-                    failures=leased.entry.failures + (leased.entry.position in given_up),
-                    last_error=(
-                        ABANDONED_MESSAGE
-                        if leased.entry.position in given_up
-                        else leased.entry.last_error
-                    ),
-                    leased_by=relay_id,
-                    leased_at=now,
-                    leased_until=until,
-                ),
-                leased.event,
-            )
-            for leased in found
-            if leased.entry.position in taken
+            self._leased(row, lease, abandoned=row[0] in given_up)
+            for row in rows
+            if row[0] in taken
         ]
 
     def _abandon(self, conn: DBAPIConnection, lost: list[OutboxEntry], now: datetime) -> None:
@@ -258,7 +242,14 @@ class SqlOutbox:
             params["p_stream_uuid"] = codec.uuid_in(stream)
         return params
 
-    def _entry(self, row: Sequence[Any]) -> OutboxEntry:
+    def _entry(
+        self,
+        row: Sequence[Any],
+        lease: tuple[str, datetime, datetime] | None = None,
+        abandoned: bool = False,
+    ) -> OutboxEntry:
+        """An entry row as an entry; with ``lease``, as the claim just leased it (after
+        recording its ``abandoned`` attempt, if any)."""
         codec = self._codec
         time_out = codec.time_out
         (
@@ -279,6 +270,12 @@ class SqlOutbox:
             leased_at,
             leased_until,
         ) = row[:_ENTRY_WIDTH]
+        if lease is not None:
+            leased_by, leased_at, leased_until = lease
+            if abandoned:
+                attempts, failures, last_error = attempts + 1, failures + 1, ABANDONED_MESSAGE
+        else:
+            leased_at, leased_until = _maybe(time_out, leased_at), _maybe(time_out, leased_until)
         return OutboxEntry(
             position=position,
             event_uuid=codec.uuid_out(event_uuid),
@@ -293,13 +290,18 @@ class SqlOutbox:
             delivered_at=_maybe(time_out, delivered_at),
             last_error=last_error,
             leased_by=leased_by,
-            leased_at=_maybe(time_out, leased_at),
-            leased_until=_maybe(time_out, leased_until),
+            leased_at=leased_at,
+            leased_until=leased_until,
         )
 
-    def _leased(self, row: Sequence[Any]) -> Leased:
+    def _leased(
+        self,
+        row: Sequence[Any],
+        lease: tuple[str, datetime, datetime] | None = None,
+        abandoned: bool = False,
+    ) -> Leased:
         """An entry row followed by its event's columns (NULL when the event is gone)."""
-        entry = self._entry(row)
+        entry = self._entry(row, lease, abandoned)
         schema_version, data, context, created_at, name = row[_ENTRY_WIDTH:]
         if data is None:
             return Leased(entry, None)
