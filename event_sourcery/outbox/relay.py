@@ -128,7 +128,7 @@ class OutboxRelay:
             released += [b.entry.position for b in batch if b.entry.position not in tried]
             raise
         finally:
-            self.storage.record(self.relay_id, finished, released)
+            self.storage.record(self.relay_id, now, self.clock(), finished, released)
         outcomes = [done.attempt.outcome for done in finished]
         return RelayReport(
             claimed=len(batch),

@@ -107,18 +107,25 @@ class InMemoryOutbox:
             leased_until=None,
         )
 
-    def record(self, relay_id: str, finished: Sequence[Finished], released: Sequence[int]) -> None:
+    def record(
+        self,
+        relay_id: str,
+        leased_at: datetime,
+        now: datetime,
+        finished: Sequence[Finished],
+        released: Sequence[int],
+    ) -> None:
+        def held(entry: OutboxEntry | None) -> bool:
+            return entry is not None and (entry.leased_by, entry.leased_at) == (relay_id, leased_at)
+
         with self._lock:
             for done in finished:
                 entry = self._entries.get(done.attempt.position)
-                if entry is None or entry.leased_by != relay_id:
-                    continue
-                if entry.attempts != done.attempt.number - 1:
-                    continue
-                self._finish(entry, done)
+                if entry is not None and held(entry):
+                    self._finish(entry, done, now)
             for position in released:
                 entry = self._entries.get(position)
-                if entry is not None and entry.leased_by == relay_id:
+                if entry is not None and held(entry):
                     self._entries[position] = replace(
                         entry, leased_by=None, leased_at=None, leased_until=None
                     )
@@ -128,9 +135,9 @@ class InMemoryOutbox:
             for done in finished:
                 entry = self._entries.get(done.attempt.position)
                 if entry is not None and entry.attempts == done.attempt.number - 1:
-                    self._finish(entry, done)
+                    self._finish(entry, done, done.attempt.finished_at)
 
-    def _finish(self, entry: OutboxEntry, done: Finished) -> None:
+    def _finish(self, entry: OutboxEntry, done: Finished, now: datetime | None) -> None:
         attempt = done.attempt
         self._attempts[entry.position].append(attempt)
         first_delivery = done.status is EntryStatus.DELIVERED and entry.delivered_at is None
@@ -140,7 +147,7 @@ class InMemoryOutbox:
             attempts=attempt.number,
             failures=done.failures,
             next_attempt_at=done.next_attempt_at,
-            delivered_at=attempt.finished_at if first_delivery else entry.delivered_at,
+            delivered_at=now if first_delivery else entry.delivered_at,
             last_error=done.last_error,
             leased_by=None,
             leased_at=None,

@@ -32,10 +32,18 @@ class OutboxStorage(Protocol):
         lost attempt is recorded as abandoned (and counted as a failure) first."""
         ...
 
-    def record(self, relay_id: str, finished: Sequence[Finished], released: Sequence[int]) -> None:
-        """Store finished attempts and their entries' new state, and hand back ``released``
-        entries untried; only entries still leased to ``relay_id`` change (a lease that ran
-        out and was taken over is left to its new holder)."""
+    def record(
+        self,
+        relay_id: str,
+        leased_at: datetime,
+        now: datetime,
+        finished: Sequence[Finished],
+        released: Sequence[int],
+    ) -> None:
+        """Store finished attempts and their entries' new state (delivered ones at ``now``),
+        and hand back ``released`` entries untried. Only entries still held by the lease
+        that ``relay_id`` took at ``leased_at`` change: one that ran out and was taken
+        over is left to its new holder, and its attempt is not stored twice."""
         ...
 
     def record_replays(self, finished: Sequence[Finished]) -> None:

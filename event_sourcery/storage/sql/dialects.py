@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -15,7 +14,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
-    column,
     event,
     func,
     literal_column,
@@ -23,8 +21,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.sql import FromClause
-from sqlalchemy.types import TypeEngine
 
 from event_sourcery.errors import UnsupportedURL
 
@@ -65,22 +61,6 @@ def in_json_array(
     return column.in_(values)
 
 
-def json_rows(
-    dialect_name: str, parameter: str, columns: Sequence[tuple[str, TypeEngine[Any]]]
-) -> FromClause:
-    """The objects of a JSON array passed as ``parameter`` as a table ``v`` of ``columns``
-    (times as ISO 8601 text): many rows' values in one parameter, for set-based writes."""
-    if dialect_name == "postgresql":
-        rows = func.jsonb_to_recordset(cast(bindparam(parameter), postgresql.JSONB))
-        typed = [column(name, type_) for name, type_ in columns]
-        return rows.table_valued(*typed).render_derived(name="v", with_types=True)
-    fields = [
-        func.json_extract(literal_column("value"), literal_column(f"'$.{name}'")).label(name)
-        for name, _ in columns
-    ]
-    return select(*fields).select_from(func.json_each(bindparam(parameter))).subquery("v")
-
-
 NOTIFY_CHANNEL = "event_sourcery"
 """PostgreSQL: the channel every committed append notifies, for subscribers to wake on."""
 
@@ -95,13 +75,16 @@ def wake_subscribers(dialect_name: str) -> tuple[ColumnElement[Any], ...]:
 
 OUTBOX_CLAIM_START = (
     "SELECT pg_advisory_xact_lock(7461540432168870721); "
-    "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
+    "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; "
+    "SET LOCAL synchronous_commit = off"
 )
 """PostgreSQL: relays take turns to claim outbox entries (a transaction-scoped advisory
 lock; the number is an arbitrary constant of the library's own). The claim walks the
 pending entries in position order and stops at its limit; on a table without statistics
 yet (just created, or just filled) the planner would rather collect every pending entry
-and sort them, so the claim's transaction turns that plan off."""
+and sort them, so the claim's transaction turns that plan off. A claim need not wait for
+the disk: a lease lost in a crash only means the entry is claimed again (delivery is at
+least once anyway); the outcomes a relay records are committed durably."""
 
 
 def begin_claim(connection: Any, dialect_name: str) -> None:

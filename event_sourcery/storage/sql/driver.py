@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, Table
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
@@ -93,6 +93,34 @@ class DriverStatement:
         return as_sqlalchemy_error(
             self.dialect, error, self.sql, params, connection=connection, cursor=cursor
         )
+
+
+class BulkInsert:
+    """Rows inserted in bulk: on PostgreSQL with ``COPY`` (one stream of rows, no
+    statement per row), elsewhere with ``executemany``."""
+
+    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._each = DriverStatement.compile(table.insert().inline(), dialect, columns)
+        self._copy = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+
+    def run(self, connection: DBAPIConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self.dialect.name != "postgresql" or self.dialect.driver != "psycopg":
+            self._each.run_rows(connection, rows)
+            return
+        cursor: Any = connection.cursor()
+        try:
+            with cursor.copy(self._copy) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise as_sqlalchemy_error(
+                self.dialect, error, self._copy, connection=connection, cursor=cursor
+            ) from error
+        finally:
+            cursor.close()
 
 
 def as_sqlalchemy_error(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -52,6 +52,7 @@ class SqlOutbox:
             rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
             if not rows:
                 return []
+            rows.sort(key=_first)
             lost = [self._entry(row) for row in rows if row[_LEASED_BY] is not None]
             if lost:
                 self._abandon(conn, lost, now)
@@ -86,54 +87,56 @@ class SqlOutbox:
             )
             for entry in lost
         ]
-        self._sql.insert_attempt.run_rows(conn, [self._attempt_row(a) for a in attempts])
+        self._sql.insert_attempts.run(conn, [self._attempt_row(a) for a in attempts])
         self._sql.abandon.run_many(
             conn, [{"p_position": e.position, "p_error": ABANDONED_MESSAGE} for e in lost]
         )
 
-    def record(self, relay_id: str, finished: Sequence[Finished], released: Sequence[int]) -> None:
-        sql = self._sql
+    def record(
+        self,
+        relay_id: str,
+        leased_at: datetime,
+        now: datetime,
+        finished: Sequence[Finished],
+        released: Sequence[int],
+    ) -> None:
+        sql, time_in = self._sql, self._codec.time_in
+        lease = {"p_relay": relay_id, "p_leased_at": time_in(leased_at)}
+        delivered = [d.attempt.position for d in finished if d.status is EntryStatus.DELIVERED]
         with self.transactions.write() as conn:
-            if finished:
-                params = {"p_positions": _positions(finished), "p_relay": relay_id}
-                self._finish(conn, finished, dict(sql.still_leased.run(conn, params)))
+            kept: set[int] = set()
+            if delivered:
+                params = {**lease, "p_positions": json.dumps(delivered), "p_now": time_in(now)}
+                kept.update(position for (position,) in sql.deliver.run(conn, params))
+            for done in finished:
+                if done.status is not EntryStatus.DELIVERED:
+                    params = {
+                        **lease,
+                        "p_position": done.attempt.position,
+                        "p_status": done.status.value,
+                        "p_failures": done.failures,
+                        "p_next": _maybe(time_in, done.next_attempt_at),
+                        "p_error": done.last_error,
+                    }
+                    kept.update(position for (position,) in sql.finish.run(conn, params))
+            rows = [self._attempt_row(d.attempt) for d in finished if d.attempt.position in kept]
+            sql.insert_attempts.run(conn, rows)
             if released:
-                params = {"p_positions": json.dumps(list(released)), "p_relay": relay_id}
-                sql.release.run(conn, params)
+                sql.release.run(conn, {**lease, "p_positions": json.dumps(list(released))})
 
     def record_replays(self, finished: Sequence[Finished]) -> None:
-        if not finished:
-            return
-        with self.transactions.write() as conn:
-            params = {"p_positions": _positions(finished)}
-            self._finish(conn, finished, dict(self._sql.current.run(conn, params)))
-
-    def _finish(
-        self, conn: DBAPIConnection, finished: Sequence[Finished], attempts: dict[int, int]
-    ) -> None:
-        """Store the attempts whose entries are where the relay left them (``attempts``
-        so far by position, read under lock), with the entries' new state."""
-        kept = [d for d in finished if attempts.get(d.attempt.position) == d.attempt.number - 1]
-        if not kept:
-            return
         time_in = self._codec.time_in
-        self._sql.finish.run_many(
-            conn,
-            [
-                {
+        with self.transactions.write() as conn:
+            for done in finished:
+                params = {
                     "p_position": done.attempt.position,
-                    "p_status": done.status.value,
                     "p_number": done.attempt.number,
-                    "p_failures": done.failures,
-                    "p_next": _maybe(time_in, done.next_attempt_at),
+                    "p_status": done.status.value,
                     "p_delivered": _maybe(time_in, _delivered_at(done)),
                     "p_error": done.last_error,
                 }
-                for done in kept
-            ],
-        )
-        params = {"p_rows": _finished_rows(kept), "p_positions": _positions(kept)}
-        self._sql.insert_attempts.run(conn, params)
+                if self._sql.finish_replay.run(conn, params):
+                    self._sql.insert_attempts.run(conn, [self._attempt_row(done.attempt)])
 
     def insert_entries(
         self, conn: DBAPIConnection, stream_params: dict[str, Any], uuids: str, now: datetime
@@ -342,43 +345,12 @@ class SqlOutbox:
         return ValueCodec.of(self.transactions.dialect)
 
 
-def _finished_rows(finished: Sequence[Finished]) -> str:
-    """Finished attempts and their entries' new state as the JSON array of objects that
-    the set-based statements read (``FINISHED_COLUMNS``)."""
-    return json.dumps(
-        [
-            {
-                "position": done.attempt.position,
-                "number": done.attempt.number,
-                "relay_id": done.attempt.relay_id,
-                "started_at": _iso(done.attempt.started_at),
-                "finished_at": _iso(done.attempt.finished_at),
-                "outcome": done.attempt.outcome.value,
-                "error_type": done.attempt.error_type,
-                "error_message": done.attempt.error_message,
-                "replay": done.attempt.replay,
-                "status": done.status.value,
-                "failures": done.failures,
-                "next_attempt_at": _iso(done.next_attempt_at),
-                "delivered_at": _iso(_delivered_at(done)),
-                "last_error": done.last_error,
-            }
-            for done in finished
-        ]
-    )
-
-
-def _positions(finished: Sequence[Finished]) -> str:
-    return json.dumps([done.attempt.position for done in finished])
-
-
 def _delivered_at(done: Finished) -> datetime | None:
     return done.attempt.finished_at if done.status is EntryStatus.DELIVERED else None
 
 
-def _iso(moment: datetime | None) -> str | None:
-    """A time as the SQL backend stores it on SQLite (and PostgreSQL reads it)."""
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds")
+def _first(row: Sequence[Any]) -> Any:
+    return row[0]
 
 
 def _maybe(convert: Any, value: Any) -> Any:

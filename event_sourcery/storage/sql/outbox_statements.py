@@ -6,14 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
     ColumnElement,
     Delete,
     Dialect,
-    Integer,
     Select,
-    String,
     and_,
     bindparam,
     delete,
@@ -25,14 +21,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.types import TypeEngine
 
 from event_sourcery.outbox.entries import EntryStatus, Selection
 from event_sourcery.storage.sql import dialects
-from event_sourcery.storage.sql.driver import DriverStatement
+from event_sourcery.storage.sql.driver import BulkInsert, DriverStatement
 from event_sourcery.storage.sql.tables import events, outbox, outbox_attempts, streams
 from event_sourcery.streams import StreamId
 
@@ -89,23 +83,25 @@ class OutboxStatements:
     """Remove the entries of the events p_uuids lists (an append taken back)."""
     due: DriverStatement
     """Up to p_limit entries a relay may take at p_now (see ``OutboxStorage``), with their
-    events: entry columns, then event columns."""
+    events: entry columns, then event columns; in no particular order."""
     abandon: DriverStatement
     """Count a lost attempt of entry p_position (lease ran out) as a failure."""
     lease: DriverStatement
-    """Lease p_positions to p_relay from p_now until p_until if still free; returns them."""
-    still_leased: DriverStatement
-    """(position, attempts) of p_positions still leased to p_relay, locked until commit."""
-    current: DriverStatement
-    """(position, attempts) of p_positions, locked until commit (replays)."""
+    """Lease p_positions (just picked by ``due``, and locked) to p_relay from p_now until
+    p_until; returns them. By primary key only: a status condition would let the planner
+    scan a pending index instead."""
+    deliver: DriverStatement
+    """Entries p_positions delivered at p_now, if still held by the lease p_relay took at
+    p_leased_at; returns them. One statement for a whole batch."""
     finish: DriverStatement
-    """Entry p_position's new state after an attempt; its lease ends. Run once per entry
-    (executemany): a probe of the primary key each, whatever the statistics say."""
-    insert_attempts: DriverStatement
-    """The attempts p_rows (``FINISHED_COLUMNS``) lists, of the entries p_positions names."""
+    """Entry p_position failed (or is dead) with p_status, p_failures, p_next, p_error, if
+    still held by that lease; returns it."""
+    finish_replay: DriverStatement
+    """Entry p_position replayed as attempt p_number (p_status, p_error, p_delivered), if
+    no other attempt came first; returns it."""
     release: DriverStatement
-    """End p_relay's leases of p_positions without an attempt."""
-    insert_attempt: DriverStatement
+    """End the lease p_relay took at p_leased_at of p_positions, without an attempt."""
+    insert_attempts: BulkInsert
     attempts_of: DriverStatement
     every_attempt: DriverStatement
     counts: DriverStatement
@@ -150,7 +146,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
     )
     free = or_(_o.leased_until.is_(None), _o.leased_until <= now)
     picked = (
-        select(_o.position)
+        select(*_entry_fields)
         .where(
             _o.status == _PENDING,
             _o.next_attempt_at <= now,
@@ -160,16 +156,17 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         .order_by(_o.position)
         .limit(bindparam("p_limit"))
         .offset(literal_column("0"))  # SQLite's LIMIT would otherwise bind an OFFSET too
+        # PostgreSQL: no one records over these rows until the lease is taken (SQLite's
+        # write lock does the same there).
+        .with_for_update()
         .subquery("picked")
     )
-    due = (
-        select(*_entry_fields, *_event_fields)
-        .select_from(
-            picked.join(outbox, _o.position == picked.c.position)
-            .outerjoin(events, _e.position == _o.position)
-            .outerjoin(streams, _s.id == _e.stream_id)
+    # No ORDER BY out here (the caller sorts the few rows): with sorts off for the claim
+    # (``dialects.OUTBOX_CLAIM_START``) PostgreSQL would walk the whole table in order.
+    due = select(*[picked.c[name] for name in ENTRY_COLUMNS], *_event_fields).select_from(
+        picked.outerjoin(events, _e.position == picked.c.position).outerjoin(
+            streams, _s.id == _e.stream_id
         )
-        .order_by(_o.position)
     )
     new_entries = select(
         _e.position,
@@ -186,7 +183,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
     ).where(_e.uuid.in_(uuids))
     entry_of = _o.position == bindparam("p_position")
     no_lease = {"leased_by": null(), "leased_at": null(), "leased_until": null()}
-    rows = dialects.json_rows(name, "p_rows", _finished_columns(name))
+    held = (_o.leased_by == bindparam("p_relay"), _o.leased_at == bindparam("p_leased_at"))
 
     def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
         return DriverStatement.compile(statement, dialect, columns)
@@ -224,7 +221,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         lease=compiled(
             update(outbox)
-            .where(in_positions, _o.status == _PENDING, free)
+            .where(in_positions)
             .values(
                 leased_by=bindparam("p_relay"),
                 leased_at=now,
@@ -232,39 +229,44 @@ def _compile(dialect: Dialect) -> OutboxStatements:
             )
             .returning(_o.position)
         ),
-        still_leased=compiled(
-            select(_o.position, _o.attempts)
-            .where(in_positions, _o.leased_by == bindparam("p_relay"))
-            .with_for_update()
+        deliver=compiled(
+            update(outbox)
+            .where(in_positions, *held)
+            .values(
+                status=_DELIVERED,
+                attempts=_o.attempts + _ONE,
+                next_attempt_at=null(),
+                delivered_at=func.coalesce(_o.delivered_at, now),
+                **no_lease,
+            )
+            .returning(_o.position)
         ),
-        current=compiled(select(_o.position, _o.attempts).where(in_positions).with_for_update()),
         finish=compiled(
             update(outbox)
-            .where(entry_of)
+            .where(entry_of, *held)
             .values(
                 status=bindparam("p_status"),
-                attempts=bindparam("p_number"),
+                attempts=_o.attempts + _ONE,
                 failures=bindparam("p_failures"),
                 next_attempt_at=bindparam("p_next"),
-                delivered_at=func.coalesce(_o.delivered_at, bindparam("p_delivered")),
                 last_error=bindparam("p_error"),
                 **no_lease,
             )
+            .returning(_o.position)
         ),
-        insert_attempts=compiled(
-            outbox_attempts.insert().from_select(
-                list(ATTEMPT_COLUMNS),
-                select(*[rows.c[name] for name in ATTEMPT_COLUMNS]).where(
-                    dialects.in_json_array(name, rows.c.position, "p_positions", integers=True)
-                ),
-            )
-        ),
-        release=compiled(
+        finish_replay=compiled(
             update(outbox)
-            .where(in_positions, _o.leased_by == bindparam("p_relay"))
-            .values(**no_lease)
+            .where(entry_of, _o.attempts == bindparam("p_number") - _ONE)
+            .values(
+                status=bindparam("p_status"),
+                attempts=bindparam("p_number"),
+                delivered_at=func.coalesce(_o.delivered_at, bindparam("p_delivered")),
+                last_error=bindparam("p_error"),
+            )
+            .returning(_o.position)
         ),
-        insert_attempt=compiled(outbox_attempts.insert().inline(), ATTEMPT_COLUMNS),
+        release=compiled(update(outbox).where(in_positions, *held).values(**no_lease)),
+        insert_attempts=BulkInsert(outbox_attempts, ATTEMPT_COLUMNS, dialect),
         attempts_of=compiled(
             select(*[_a[c] for c in ATTEMPT_COLUMNS])
             .where(in_attempt_positions)
@@ -281,34 +283,6 @@ def _compile(dialect: Dialect) -> OutboxStatements:
             .returning(_o.position)
         ),
     )
-
-
-FINISHED_COLUMNS = (
-    *ATTEMPT_COLUMNS,
-    "status",
-    "failures",
-    "next_attempt_at",
-    "delivered_at",
-    "last_error",
-)
-"""What a finished attempt's row in p_rows holds: the attempt, then its entry's state."""
-
-
-def _finished_columns(dialect_name: str) -> list[tuple[str, TypeEngine[Any]]]:
-    moment: TypeEngine[Any] = (
-        postgresql.TIMESTAMP(timezone=True) if dialect_name == "postgresql" else String()
-    )
-    types: dict[str, TypeEngine[Any]] = {
-        "position": BigInteger(),
-        "number": Integer(),
-        "failures": Integer(),
-        "replay": Boolean(),
-        "started_at": moment,
-        "finished_at": moment,
-        "next_attempt_at": moment,
-        "delivered_at": moment,
-    }
-    return [(name, types.get(name, String())) for name in FINISHED_COLUMNS]
 
 
 def selected(selection: Selection, with_events: bool, dialect_name: str) -> Select[Any]:
