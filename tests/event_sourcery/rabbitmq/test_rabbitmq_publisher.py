@@ -24,7 +24,7 @@ from event_sourcery.outbox.rabbitmq import RabbitMQPublisher
 from event_sourcery.records import Recorded
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.events import Deposited, Measured
-from tests.event_sourcery.conftest import Inbox
+from tests.event_sourcery.rabbitmq.conftest import Inbox
 
 
 @pytest.fixture
