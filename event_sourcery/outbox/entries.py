@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
 from event_sourcery.errors import InvalidOutboxSetting
 from event_sourcery.event import Event
+from event_sourcery.records import RawEvent
 from event_sourcery.streams import StreamId
 
 if TYPE_CHECKING:
-    from event_sourcery.records import Envelope, RawEvent
+    from event_sourcery.records import Envelope
     from event_sourcery.storage.protocol import NewEvent
 
 
@@ -111,12 +112,33 @@ class Selection:
     limit: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Leased:
-    """An entry a relay has claimed, with its event (None if its stream was deleted)."""
+class Leased(NamedTuple):
+    """An entry handed to a relay (or a replay): what delivering it needs, and its event
+    (None if its stream was deleted). ``stream`` is the key that orders it, as stored. A
+    tuple: a relay makes one per entry."""
 
-    entry: OutboxEntry
+    position: int
+    event_uuid: UUID
+    stream: Hashable
+    status: EntryStatus
+    attempts: int
+    failures: int
+    last_error: str | None
     event: RawEvent | None
+
+    @classmethod
+    def of(cls, entry: OutboxEntry, event: RawEvent | None) -> Leased:
+        stream = (entry.stream_id.uuid, entry.stream_id.category)
+        return cls(
+            entry.position,
+            entry.event_uuid,
+            stream,
+            entry.status,
+            entry.attempts,
+            entry.failures,
+            entry.last_error,
+            event,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,14 @@ from uuid import UUID
 
 from event_sourcery.errors import InvalidOutboxSetting, OutboxUnsupported
 from event_sourcery.event import Event
-from event_sourcery.outbox.entries import Attempt, EntryStatus, OutboxEntry, Outcome, Selection
+from event_sourcery.outbox.entries import (
+    Attempt,
+    EntryStatus,
+    Leased,
+    OutboxEntry,
+    Outcome,
+    Selection,
+)
 from event_sourcery.outbox.relay import Clock, OutboxRelay, Publisher, RelayReport
 from event_sourcery.outbox.retry import RetryPolicy
 from event_sourcery.records import aware_moment, utc_now
@@ -165,20 +172,20 @@ class Outbox:
         """Send delivered or dead entries again, in position order, each as a replay
         attempt (a dead one that goes through becomes delivered). Pending entries are the
         relay's and are skipped. ``dry_run`` (the default) only says what would be sent."""
-        leased = self.storage.leased(self._chosen(selection))
-        wanted = [item for item in leased if item.entry.status is not EntryStatus.PENDING]
-        skipped = [item.entry for item in leased if item.entry.status is EntryStatus.PENDING]
-        report = ReplayReport(dry_run, [item.entry for item in wanted], skipped)
+        found = self.storage.with_events(self._chosen(selection))
+        wanted = [(e, event) for e, event in found if e.status is not EntryStatus.PENDING]
+        skipped = [e for e, _ in found if e.status is EntryStatus.PENDING]
+        report = ReplayReport(dry_run, [e for e, _ in wanted], skipped)
         if dry_run:
             return report
         finished = []
-        for item in wanted:
-            done = self.relay.replayed(item, publisher)
+        for entry, event in wanted:
+            done = self.relay.replayed(Leased.of(entry, event), publisher)
             finished.append(done)
             if done.attempt.outcome is Outcome.DELIVERED:
-                report.delivered.append(item.entry.position)
+                report.delivered.append(entry.position)
             else:
-                report.failed[item.entry.position] = done.last_error or ""
+                report.failed[entry.position] = done.last_error or ""
         self.storage.record_replays(finished)
         return report
 

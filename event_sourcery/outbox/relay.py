@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +31,6 @@ from event_sourcery.outbox.entries import (
     EntryStatus,
     Finished,
     Leased,
-    OutboxEntry,
     Outcome,
 )
 from event_sourcery.outbox.retry import RetryPolicy
@@ -111,21 +110,19 @@ class OutboxRelay:
         batch = self.storage.claim(self.relay_id, now, now + self.lease, limit)
         finished: list[Finished] = []
         released: list[int] = []
-        failing: set[tuple[object, str | None]] = set()
+        failing: set[Hashable] = set()
         try:
             for leased in batch:
-                entry = leased.entry
-                stream = (entry.stream_id.uuid, entry.stream_id.category)
-                if stream in failing:
-                    released.append(entry.position)
+                if leased.stream in failing:
+                    released.append(leased.position)
                     continue
                 done = self._attempt(leased, publisher)
                 finished.append(done)
                 if done.status is EntryStatus.PENDING:
-                    failing.add(stream)
+                    failing.add(leased.stream)
         except BaseException:
             tried = {done.attempt.position for done in finished}
-            released += [b.entry.position for b in batch if b.entry.position not in tried]
+            released += [b.position for b in batch if b.position not in tried]
             raise
         finally:
             self.storage.record(self.relay_id, now, self.clock(), finished, released)
@@ -138,13 +135,12 @@ class OutboxRelay:
             held=len(released),
         )
 
-    def _attempt(self, leased: Leased, publisher: Publisher) -> Finished:
-        entry = leased.entry
+    def _attempt(self, entry: Leased, publisher: Publisher) -> Finished:
         started = self.clock()
         if self.retry.gives_up(entry.failures):  # its earlier attempts were abandoned
             return self._finished(entry, started, Outcome.DEAD, reason=entry.last_error)
         try:
-            record = self.decode(leased)
+            record = self.decode(entry)
         except EventStoreError as error:
             return self._finished(entry, started, Outcome.DEAD, error)
         try:
@@ -161,13 +157,13 @@ class OutboxRelay:
     def decode(self, leased: Leased) -> Recorded[Event]:
         """The entry's event, decoded through the registry; EventGone if it was deleted."""
         if leased.event is None:
-            raise EventGone(leased.entry.event_uuid, leased.entry.position)
+            raise EventGone(leased.event_uuid, leased.position)
         [record] = decode_all([leased.event], self.registry)
         return record
 
     def _finished(
         self,
-        entry: OutboxEntry,
+        entry: Leased,
         started: datetime,
         outcome: Outcome,
         error: BaseException | None = None,
@@ -204,12 +200,11 @@ class OutboxRelay:
         due = now + self.retry.delay(failures)
         return Finished(attempt, EntryStatus.PENDING, failures, due, last_error)
 
-    def replayed(self, leased: Leased, publisher: Publisher) -> Finished:
+    def replayed(self, entry: Leased, publisher: Publisher) -> Finished:
         """Publish a delivered or dead entry again, as a replay attempt."""
-        entry = leased.entry
         started = self.clock()
         try:
-            publisher(self.decode(leased))
+            publisher(self.decode(entry))
         except Exception as error:
             return self._finished(entry, started, Outcome.FAILED, error, replay=True)
         return self._finished(entry, started, Outcome.DELIVERED, replay=True)

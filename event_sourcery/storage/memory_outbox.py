@@ -78,7 +78,7 @@ class InMemoryOutbox:
                     leased_until=until,
                 )
                 self._entries[entry.position] = entry
-                leased.append(Leased(entry, self._event_at(entry.position)))
+                leased.append(Leased.of(entry, self._event_at(entry.position)))
             return leased
 
     def _abandon(self, entry: OutboxEntry, now: datetime) -> OutboxEntry:
@@ -160,10 +160,10 @@ class InMemoryOutbox:
         found.sort(key=_position_of)
         return found if selection.limit is None else found[: selection.limit]
 
-    def leased(self, selection: Selection) -> list[Leased]:
+    def with_events(self, selection: Selection) -> list[tuple[OutboxEntry, RawEvent | None]]:
         entries = self.entries(selection)
         with self._lock:
-            return [Leased(e, self._event_at(e.position)) for e in entries]
+            return [(e, self._event_at(e.position)) for e in entries]
 
     def attempts(self, positions: Sequence[int] | None) -> list[Attempt]:
         with self._lock:

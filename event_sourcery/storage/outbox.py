@@ -14,6 +14,7 @@ from event_sourcery.outbox.entries import (
     OutboxEntry,
     Selection,
 )
+from event_sourcery.records import RawEvent
 
 
 class OutboxStorage(Protocol):
@@ -54,8 +55,9 @@ class OutboxStorage(Protocol):
         """Entries matching ``selection``, in position order."""
         ...
 
-    def leased(self, selection: Selection) -> list[Leased]:
-        """Entries matching ``selection`` with their events, without leasing them (replay)."""
+    def with_events(self, selection: Selection) -> list[tuple[OutboxEntry, RawEvent | None]]:
+        """Entries matching ``selection`` with their events (None for a deleted one),
+        without leasing them: for replays."""
         ...
 
     def attempts(self, positions: Sequence[int] | None) -> list[Attempt]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
@@ -64,12 +65,7 @@ class SqlOutbox:
             }
             taken = {position for (position,) in sql.lease.run(conn, params)}
         given_up = {entry.position for entry in lost}
-        lease = (relay_id, now, until)
-        return [
-            self._leased(row, lease, abandoned=row[0] in given_up)
-            for row in rows
-            if row[0] in taken
-        ]
+        return [self._claimed(row, row[0] in given_up) for row in rows if row[0] in taken]
 
     def _abandon(self, conn: DBAPIConnection, lost: list[OutboxEntry], now: datetime) -> None:
         """Record the attempts of relays whose leases ran out, and count them as failures."""
@@ -155,10 +151,10 @@ class SqlOutbox:
             rows = self._query(selection, with_events=False).run(conn, self._params(selection))
         return [self._entry(row) for row in rows]
 
-    def leased(self, selection: Selection) -> list[Leased]:
+    def with_events(self, selection: Selection) -> list[tuple[OutboxEntry, RawEvent | None]]:
         with self.transactions.read() as conn:
             rows = self._query(selection, with_events=True).run(conn, self._params(selection))
-        return [self._leased(row) for row in rows]
+        return [self._with_event(row) for row in rows]
 
     def attempts(self, positions: Sequence[int] | None) -> list[Attempt]:
         sql = self._sql
@@ -245,14 +241,7 @@ class SqlOutbox:
             params["p_stream_uuid"] = codec.uuid_in(stream)
         return params
 
-    def _entry(
-        self,
-        row: Sequence[Any],
-        lease: tuple[str, datetime, datetime] | None = None,
-        abandoned: bool = False,
-    ) -> OutboxEntry:
-        """An entry row as an entry; with ``lease``, as the claim just leased it (after
-        recording its ``abandoned`` attempt, if any)."""
+    def _entry(self, row: Sequence[Any]) -> OutboxEntry:
         codec = self._codec
         time_out = codec.time_out
         (
@@ -273,12 +262,6 @@ class SqlOutbox:
             leased_at,
             leased_until,
         ) = row[:_ENTRY_WIDTH]
-        if lease is not None:
-            leased_by, leased_at, leased_until = lease
-            if abandoned:
-                attempts, failures, last_error = attempts + 1, failures + 1, ABANDONED_MESSAGE
-        else:
-            leased_at, leased_until = _maybe(time_out, leased_at), _maybe(time_out, leased_until)
         return OutboxEntry(
             position=position,
             event_uuid=codec.uuid_out(event_uuid),
@@ -293,34 +276,52 @@ class SqlOutbox:
             delivered_at=_maybe(time_out, delivered_at),
             last_error=last_error,
             leased_by=leased_by,
-            leased_at=leased_at,
-            leased_until=leased_until,
+            leased_at=_maybe(time_out, leased_at),
+            leased_until=_maybe(time_out, leased_until),
         )
 
-    def _leased(
-        self,
-        row: Sequence[Any],
-        lease: tuple[str, datetime, datetime] | None = None,
-        abandoned: bool = False,
-    ) -> Leased:
-        """An entry row followed by its event's columns (NULL when the event is gone)."""
-        entry = self._entry(row, lease, abandoned)
+    def _claimed(self, row: Sequence[Any], abandoned: bool) -> Leased:
+        """A row of ``due`` as the relay needs it, once leased (after recording its
+        ``abandoned`` attempt, if it had one): built straight from the row, since a relay
+        makes one per entry."""
+        position, event_uuid, stream_uuid, category = row[0], row[1], row[2], row[3]
+        attempts, failures, last_error = row[7], row[8], row[12]
+        if abandoned:
+            attempts, failures, last_error = attempts + 1, failures + 1, ABANDONED_MESSAGE
+        uuid = self._codec.uuid_out(event_uuid)
+        return Leased(
+            position,
+            uuid,
+            (stream_uuid, category),
+            EntryStatus.PENDING,
+            attempts,
+            failures,
+            last_error,
+            self._event(row, uuid),
+        )
+
+    def _with_event(self, row: Sequence[Any]) -> tuple[OutboxEntry, RawEvent | None]:
+        entry = self._entry(row)
+        return entry, self._event(row, entry.event_uuid)
+
+    def _event(self, row: Sequence[Any], uuid: UUID) -> RawEvent | None:
+        """The event of an entry row followed by its event's columns (NULL when the event
+        is gone)."""
         schema_version, data, context, created_at, name = row[_ENTRY_WIDTH:]
         if data is None:
-            return Leased(entry, None)
-        stream = entry.stream_id
-        event = RawEvent(
-            entry.event_uuid,
-            StreamId(stream.uuid, name=name, category=stream.category),
-            entry.version,
-            entry.position,
-            entry.type,
+            return None
+        codec = self._codec
+        return RawEvent(
+            uuid,
+            StreamId(codec.uuid_out(row[2]), name=name, category=row[3] or None),
+            row[4],
+            row[0],
+            row[5],
             schema_version,
             data,
             context,
-            self._codec.time_out(created_at),
+            codec.time_out(created_at),
         )
-        return Leased(entry, event)
 
     def _attempt_row(self, attempt: Attempt) -> tuple[Any, ...]:
         time_in = self._codec.time_in

@@ -258,13 +258,13 @@ class OutboxContract(OutboxBase):
         stream = uuid4()
         outbox_store.append(*deposits(1), stream_id=stream)
         other = Outbox(outbox_store, clock=clock, relay_id="other", lease=30)
-        [leased] = other.storage.claim("other", clock.now, clock.now + timedelta(seconds=30), 10)
+        other.storage.claim("other", clock.now, clock.now + timedelta(seconds=30), 10)
         outbox_store.append(*deposits(2), stream_id=stream, expected_version=1)
         outbox_store.append(*deposits(3), stream_id=uuid4())
         mine = Outbox(outbox_store, clock=clock, relay_id="mine")
         assert mine.run_once(publisher).delivered == 1
         assert [r.event for r in publisher.published] == deposits(3)
-        assert leased.entry.leased_by == "other"
+        assert [e.leased_by for e in outbox_store.outbox.entries(stream=stream)] == ["other", None]
 
     def test_a_lease_that_runs_out_is_taken_over_and_the_lost_attempt_kept(
         self, outbox_store: EventStore, clock: ManualClock, publisher: RecordingPublisher
