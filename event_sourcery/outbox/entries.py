@@ -99,8 +99,9 @@ class Attempt:
 class Selection:
     """Which entries a query, a replay or a retry is about; every field given narrows it.
 
-    ``stream`` is a stream's uuid or StreamId (its category then counts too), ``types``
-    stored type names, ``since <= created_at < until``, ``positions`` exact entries.
+    ``stream`` is a stream's uuid or StreamId (its category then counts too; a deleted
+    stream's entries are found by the other fields only), ``types`` stored type names,
+    ``since <= created_at < until``, ``positions`` exact entries.
     """
 
     status: EntryStatus | None = None

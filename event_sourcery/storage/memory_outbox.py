@@ -157,6 +157,8 @@ class InMemoryOutbox:
     def entries(self, selection: Selection) -> list[OutboxEntry]:
         with self._lock:
             found = [e for e in self._entries.values() if _selected(e, selection)]
+            if selection.stream is not None:  # as on SQL: through the stream's events
+                found = [e for e in found if self._event_at(e.position) is not None]
         found.sort(key=_position_of)
         return found if selection.limit is None else found[: selection.limit]
 

@@ -300,9 +300,12 @@ def selected(selection: Selection, with_events: bool, dialect_name: str) -> Sele
     if selection.status is not None:
         conditions.append(_o.status == bindparam("p_status"))
     if selection.stream is not None:
-        conditions.append(_o.stream_uuid == bindparam("p_stream_uuid"))
+        # Through the stream's events (their index), then the entries' primary key.
+        stream = [_s.uuid == bindparam("p_stream_uuid")]
         if isinstance(selection.stream, StreamId):
-            conditions.append(_o.category == bindparam("p_stream_category"))
+            stream.append(_s.category == bindparam("p_stream_category"))
+        of_stream = select(_e.position).join_from(events, streams, _e.stream_id == _s.id)
+        conditions.append(_o.position.in_(of_stream.where(*stream)))
     if selection.types is not None:
         conditions.append(_o.type.in_(dialects.json_values(dialect_name, "p_types")))
     if selection.since is not None:

@@ -131,9 +131,8 @@ outbox = Table(
         postgresql_where=text("status = 'pending'"),
         sqlite_where=text("status = 'pending'"),
     ),
-    # Queries by stream and by time.
-    Index("ix_event_sourcery_outbox_stream", "stream_uuid", "category", "position"),
-    Index("ix_event_sourcery_outbox_created_at", "created_at"),
+    # Nothing else: every index is written again when an entry is delivered. Queries by
+    # stream go through the stream's events; by status, type or time they scan.
 )
 
 outbox_attempts = Table(

@@ -211,7 +211,8 @@ class OutboxContract(OutboxBase):
         outbox_store.append(Deposited(amount=1), stream_id=stream)
         outbox_store.delete_stream(stream)
         assert outbox.run_once(publisher).dead == 1
-        [entry] = outbox.entries()
+        assert outbox.entries(stream=stream) == []  # found through the stream's events
+        [entry] = outbox.entries(EntryStatus.DEAD)
         assert entry.last_error is not None
         assert "no longer stored" in entry.last_error
         assert publisher.calls == 0
