@@ -151,6 +151,8 @@ class Finished:
     failures: int
     next_attempt_at: datetime | None
     last_error: str | None
+    previous: EntryStatus = EntryStatus.PENDING
+    """The status the attempt found (a replay's record applies only if it is unchanged)."""
 
 
 class OutboxFilter:

@@ -25,17 +25,12 @@ from event_sourcery.errors import PublishFailed
 from event_sourcery.event import Event
 from event_sourcery.outbox.message import encode_message, routing_key
 from event_sourcery.records import Recorded
-from event_sourcery.registry import default_registry
+from event_sourcery.registry import EventRegistry, default_registry
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 # What a lost or refused connection raises besides pika's own errors.
 _FAILURES = (AMQPError, OSError)
-
-
-def registered_type_name(record: Recorded[Event]) -> str:
-    """The name the store keeps for ``record``'s event class in the default registry."""
-    return default_registry.name_of(type(record.event))
 
 
 class RabbitMQPublisher:
@@ -44,6 +39,8 @@ class RabbitMQPublisher:
 
     It connects on first use and, after a failure, reconnects on the next call. Consumers
     should drop duplicates by ``message_id`` (the event uuid): a retry may deliver twice.
+    Types are named as ``registry`` (give it the store's, if not the default) stores them,
+    or by ``type_name``.
     """
 
     def __init__(
@@ -55,6 +52,7 @@ class RabbitMQPublisher:
         declare_exchange: bool = True,
         mandatory: bool = False,
         type_name: Callable[[Recorded[Event]], str] | None = None,
+        registry: EventRegistry = default_registry,
         connect_timeout: float = 5.0,
     ) -> None:
         self.url = hide_password(url)
@@ -62,7 +60,7 @@ class RabbitMQPublisher:
         self.exchange_type = exchange_type
         self.declare_exchange = declare_exchange
         self.mandatory = mandatory
-        self.type_name = type_name if type_name is not None else registered_type_name
+        self.type_name = type_name or (lambda record: registry.name_of(type(record.event)))
         self._parameters = pika.URLParameters(url)
         self._parameters.connection_attempts = 1
         self._parameters.socket_timeout = connect_timeout

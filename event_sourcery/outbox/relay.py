@@ -95,6 +95,9 @@ class OutboxRelay:
     ) -> None:
         if not isinstance(lease, int | float) or not lease > 0:
             raise InvalidOutboxSetting("lease", f"{lease!r} is not a number of seconds > 0")
+        probe = clock()
+        if not isinstance(probe, datetime) or probe.utcoffset() is None:
+            raise InvalidOutboxSetting("clock", f"it gave {probe!r}, not an aware datetime")
         self.storage = storage
         self.registry = registry
         self.clock = clock
@@ -107,16 +110,19 @@ class OutboxRelay:
         if not is_whole(limit, 1):
             raise InvalidOutboxSetting("limit", f"{limit!r} is not a whole number >= 1")
         now = self.clock()
-        batch = self.storage.claim(self.relay_id, now, now + self.lease, limit)
+        until = now + self.lease
+        batch = self.storage.claim(self.relay_id, now, until, limit, self.retry.max_attempts)
         finished: list[Finished] = []
         released: list[int] = []
         failing: set[Hashable] = set()
         try:
             for leased in batch:
-                if leased.stream in failing:
+                started = self.clock()
+                # Another relay may take over once the lease runs out: stop publishing.
+                if leased.stream in failing or started >= until:
                     released.append(leased.position)
                     continue
-                done = self._attempt(leased, publisher)
+                done = self._attempt(leased, publisher, started)
                 finished.append(done)
                 if done.status is EntryStatus.PENDING:
                     failing.add(leased.stream)
@@ -135,10 +141,7 @@ class OutboxRelay:
             held=len(released),
         )
 
-    def _attempt(self, entry: Leased, publisher: Publisher) -> Finished:
-        started = self.clock()
-        if self.retry.gives_up(entry.failures):  # its earlier attempts were abandoned
-            return self._finished(entry, started, Outcome.DEAD, reason=entry.last_error)
+    def _attempt(self, entry: Leased, publisher: Publisher, started: datetime) -> Finished:
         try:
             record = self.decode(entry)
         except EventStoreError as error:
@@ -168,13 +171,12 @@ class OutboxRelay:
         outcome: Outcome,
         error: BaseException | None = None,
         *,
-        reason: str | None = None,
         replay: bool = False,
     ) -> Finished:
         """The attempt as it ended and the entry's new state."""
         now = self.clock()
         error_type = None if error is None else type(error).__qualname__
-        message = reason if error is None else (str(error) or repr(error))[:_ERROR_LIMIT]
+        message = None if error is None else (str(error) or repr(error))[:_ERROR_LIMIT]
         attempt = Attempt(
             position=entry.position,
             number=entry.attempts + 1,
@@ -186,12 +188,10 @@ class OutboxRelay:
             error_message=message,
             replay=replay,
         )
-        last_error = entry.last_error if message is None else f"{error_type}: {message}"
-        if error_type is None and message is not None:
-            last_error = message
+        last_error = entry.last_error if error is None else f"{error_type}: {message}"
         if replay:
             status = EntryStatus.DELIVERED if outcome is Outcome.DELIVERED else entry.status
-            return Finished(attempt, status, entry.failures, None, last_error)
+            return Finished(attempt, status, entry.failures, None, last_error, entry.status)
         if outcome is Outcome.DELIVERED:
             return Finished(attempt, EntryStatus.DELIVERED, entry.failures, None, last_error)
         if outcome is Outcome.DEAD:

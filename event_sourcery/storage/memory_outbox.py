@@ -52,7 +52,9 @@ class InMemoryOutbox:
             )
             self._attempts[raw.position] = []
 
-    def claim(self, relay_id: str, now: datetime, until: datetime, limit: int) -> list[Leased]:
+    def claim(
+        self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
+    ) -> list[Leased]:
         with self._lock:
             held: set[tuple[object, str]] = set()
             chosen: list[OutboxEntry] = []
@@ -70,13 +72,14 @@ class InMemoryOutbox:
                     break
             leased = []
             for due in chosen:
-                lost = due.leased_by is not None
-                entry = replace(
-                    self._abandon(due, now) if lost else due,
-                    leased_by=relay_id,
-                    leased_at=now,
-                    leased_until=until,
-                )
+                if due.leased_by is not None:
+                    due = self._abandon(due, now)  # noqa: PLW2901 - the entry as it is now
+                    if due.failures >= max_failures:
+                        self._entries[due.position] = replace(
+                            due, status=EntryStatus.DEAD, next_attempt_at=None
+                        )
+                        continue
+                entry = replace(due, leased_by=relay_id, leased_at=now, leased_until=until)
                 self._entries[entry.position] = entry
                 leased.append(Leased.of(entry, self._event_at(entry.position)))
             return leased
@@ -134,7 +137,9 @@ class InMemoryOutbox:
         with self._lock:
             for done in finished:
                 entry = self._entries.get(done.attempt.position)
-                if entry is not None and entry.attempts == done.attempt.number - 1:
+                unchanged = (entry.status, entry.attempts) if entry is not None else None
+                if unchanged == (done.previous, done.attempt.number - 1):
+                    assert entry is not None
                     self._finish(entry, done, done.attempt.finished_at)
 
     def _finish(self, entry: OutboxEntry, done: Finished, now: datetime | None) -> None:

@@ -27,10 +27,13 @@ class OutboxStorage(Protocol):
     lease one entry at the same time.
     """
 
-    def claim(self, relay_id: str, now: datetime, until: datetime, limit: int) -> list[Leased]:
+    def claim(
+        self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
+    ) -> list[Leased]:
         """Lease up to ``limit`` due pending entries to ``relay_id`` until ``until``, in
         position order, with their events. An entry whose lease ran out is taken over: its
-        lost attempt is recorded as abandoned (and counted as a failure) first."""
+        lost attempt is recorded as abandoned and counted as a failure first; if that makes
+        ``max_failures``, the entry is dead instead of leased."""
         ...
 
     def record(
@@ -48,7 +51,8 @@ class OutboxStorage(Protocol):
         ...
 
     def record_replays(self, finished: Sequence[Finished]) -> None:
-        """Store replay attempts of delivered or dead entries and their new state."""
+        """Store replay attempts of delivered or dead entries and their new state, for the
+        entries still as the replay found them (status and attempts)."""
         ...
 
     def entries(self, selection: Selection) -> list[OutboxEntry]:

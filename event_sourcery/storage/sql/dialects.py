@@ -87,6 +87,19 @@ the disk: a lease lost in a crash only means the entry is claimed again (deliver
 least once anyway); the outcomes a relay records are committed durably."""
 
 
+OUTBOX_RECORD_START = "SELECT pg_advisory_xact_lock_shared(7461540432168870721)"
+"""PostgreSQL: outcomes are recorded between claims, never during one: a claim reads which
+entries hold their streams back, and an outcome recorded meanwhile (an earlier entry
+failing, say) would be missed by the rows it already read."""
+
+
+def begin_record(connection: Any, dialect_name: str) -> None:
+    """Make recording outcomes wait for a claim in progress (and claims for records);
+    records do not wait for each other. SQLite's write lock already does this."""
+    if dialect_name == "postgresql":
+        execute(connection, OUTBOX_RECORD_START)
+
+
 def begin_claim(connection: Any, dialect_name: str) -> None:
     """Make outbox claims take turns: PostgreSQL with an advisory lock; SQLite's write
     transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""

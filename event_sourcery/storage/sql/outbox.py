@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -27,7 +27,7 @@ from event_sourcery.storage.sql.driver import DriverStatement, ValueCodec
 from event_sourcery.storage.sql.outbox_statements import (
     OutboxStatements,
     outbox_statements_for,
-    purge,
+    purgeable,
     selected,
 )
 from event_sourcery.storage.sql.transactions import Transactions
@@ -46,8 +46,10 @@ class SqlOutbox:
         self.transactions = transactions
         self._queries: dict[tuple[Any, ...], DriverStatement] = {}
 
-    def claim(self, relay_id: str, now: datetime, until: datetime, limit: int) -> list[Leased]:
-        sql, time_in = self._sql, self._codec.time_in
+    def claim(
+        self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
+    ) -> list[Leased]:
+        sql, time_in = self._sql, self._time_in
         with self.transactions.write() as conn:
             dialects.begin_claim(conn, self.transactions.dialect.name)
             rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
@@ -55,10 +57,11 @@ class SqlOutbox:
                 return []
             rows.sort(key=_first)
             lost = [self._entry(row) for row in rows if row[_LEASED_BY] is not None]
+            dead = {e.position for e in lost if e.failures + 1 >= max_failures}
             if lost:
-                self._abandon(conn, lost, now)
+                self._abandon(conn, lost, dead, now)
             params = {
-                "p_positions": json.dumps([row[0] for row in rows]),
+                "p_positions": json.dumps([row[0] for row in rows if row[0] not in dead]),
                 "p_relay": relay_id,
                 "p_now": time_in(now),
                 "p_until": time_in(until),
@@ -67,8 +70,11 @@ class SqlOutbox:
         given_up = {entry.position for entry in lost}
         return [self._claimed(row, row[0] in given_up) for row in rows if row[0] in taken]
 
-    def _abandon(self, conn: DBAPIConnection, lost: list[OutboxEntry], now: datetime) -> None:
-        """Record the attempts of relays whose leases ran out, and count them as failures."""
+    def _abandon(
+        self, conn: DBAPIConnection, lost: list[OutboxEntry], dead: set[int], now: datetime
+    ) -> None:
+        """Record the attempts of relays whose leases ran out and count them as failures;
+        the entries in ``dead`` have had their last."""
         attempts = [
             Attempt(
                 position=entry.position,
@@ -84,8 +90,18 @@ class SqlOutbox:
             for entry in lost
         ]
         self._sql.insert_attempts.run(conn, [self._attempt_row(a) for a in attempts])
+        time_in = self._time_in
         self._sql.abandon.run_many(
-            conn, [{"p_position": e.position, "p_error": ABANDONED_MESSAGE} for e in lost]
+            conn,
+            [
+                {
+                    "p_position": e.position,
+                    "p_status": (EntryStatus.DEAD if e.position in dead else e.status).value,
+                    "p_next": None if e.position in dead else _maybe(time_in, e.next_attempt_at),
+                    "p_error": ABANDONED_MESSAGE,
+                }
+                for e in lost
+            ],
         )
 
     def record(
@@ -96,10 +112,11 @@ class SqlOutbox:
         finished: Sequence[Finished],
         released: Sequence[int],
     ) -> None:
-        sql, time_in = self._sql, self._codec.time_in
+        sql, time_in = self._sql, self._time_in
         lease = {"p_relay": relay_id, "p_leased_at": time_in(leased_at)}
         delivered = [d.attempt.position for d in finished if d.status is EntryStatus.DELIVERED]
         with self.transactions.write() as conn:
+            dialects.begin_record(conn, self.transactions.dialect.name)
             kept: set[int] = set()
             if delivered:
                 params = {**lease, "p_positions": json.dumps(delivered), "p_now": time_in(now)}
@@ -121,12 +138,13 @@ class SqlOutbox:
                 sql.release.run(conn, {**lease, "p_positions": json.dumps(list(released))})
 
     def record_replays(self, finished: Sequence[Finished]) -> None:
-        time_in = self._codec.time_in
+        time_in = self._time_in
         with self.transactions.write() as conn:
             for done in finished:
                 params = {
                     "p_position": done.attempt.position,
                     "p_number": done.attempt.number,
+                    "p_previous": done.previous.value,
                     "p_status": done.status.value,
                     "p_delivered": _maybe(time_in, _delivered_at(done)),
                     "p_error": done.last_error,
@@ -139,7 +157,7 @@ class SqlOutbox:
     ) -> None:
         """Entries for events an append just stored (JSON array ``uuids``), in its
         transaction."""
-        params = {**stream_params, "p_uuids": uuids, "p_now": self._codec.time_in(now)}
+        params = {**stream_params, "p_uuids": uuids, "p_now": self._time_in(now)}
         self._sql.insert_entries.run(conn, params)
 
     def delete_entries(self, conn: DBAPIConnection, uuids: str) -> None:
@@ -187,18 +205,20 @@ class SqlOutbox:
         return counts
 
     def requeue(self, positions: Sequence[int], now: datetime) -> int:
-        params = {"p_positions": json.dumps(list(positions)), "p_now": self._codec.time_in(now)}
+        params = {"p_positions": json.dumps(list(positions)), "p_now": self._time_in(now)}
         with self.transactions.write() as conn:
+            dialects.begin_record(conn, self.transactions.dialect.name)
             return len(self._sql.requeue.run(conn, params))
 
     def purge(self, before: datetime, statuses: Sequence[EntryStatus]) -> int:
-        dialect = self.transactions.dialect
-        attempts, entries = purge(tuple(statuses))
-        params = {"p_before": self._codec.time_in(before)}
+        doomed = DriverStatement.compile(purgeable(tuple(statuses)), self.transactions.dialect)
         with self.transactions.write() as conn:
-            DriverStatement.compile(attempts, dialect).run(conn, params)
-            gone = DriverStatement.compile(entries.returning(entries.table.c.position), dialect)
-            return len(gone.run(conn, params))
+            positions = [p for (p,) in doomed.run(conn, {"p_before": self._time_in(before)})]
+            if positions:
+                params = {"p_positions": json.dumps(positions)}
+                self._sql.forget_attempts.run(conn, params)
+                self._sql.forget_entries.run(conn, params)
+            return len(positions)
 
     def _query(self, selection: Selection, with_events: bool) -> DriverStatement:
         shape = (
@@ -227,8 +247,8 @@ class SqlOutbox:
             "p_stream_uuid": None,
             "p_stream_category": None,
             "p_types": None if selection.types is None else json.dumps(list(selection.types)),
-            "p_since": _maybe(codec.time_in, selection.since),
-            "p_until": _maybe(codec.time_in, selection.until),
+            "p_since": _maybe(self._time_in, selection.since),
+            "p_until": _maybe(self._time_in, selection.until),
             "p_positions": (
                 None if selection.positions is None else json.dumps(list(selection.positions))
             ),
@@ -324,7 +344,7 @@ class SqlOutbox:
         )
 
     def _attempt_row(self, attempt: Attempt) -> tuple[Any, ...]:
-        time_in = self._codec.time_in
+        time_in = self._time_in
         return (
             attempt.position,
             attempt.number,
@@ -344,6 +364,13 @@ class SqlOutbox:
     @cached_property
     def _codec(self) -> ValueCodec:
         return ValueCodec.of(self.transactions.dialect)
+
+    @cached_property
+    def _time_in(self) -> Callable[[datetime], Any]:
+        """Times as the dialect stores them, in UTC first: SQLite compares times as
+        text, so "+05:00" and "+00:00" must not meet there."""
+        store = self._codec.time_in
+        return lambda moment: store(moment.astimezone(UTC))
 
 
 def _delivered_at(done: Finished) -> datetime | None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Delete,
     Dialect,
     Select,
     and_,
@@ -85,7 +84,8 @@ class OutboxStatements:
     """Up to p_limit entries a relay may take at p_now (see ``OutboxStorage``), with their
     events: entry columns, then event columns; in no particular order."""
     abandon: DriverStatement
-    """Count a lost attempt of entry p_position (lease ran out) as a failure."""
+    """Count a lost attempt of entry p_position (lease ran out) as a failure; it stays
+    pending (p_status) due at p_next, or is dead (p_next NULL)."""
     lease: DriverStatement
     """Lease p_positions (just picked by ``due``, and locked) to p_relay from p_now until
     p_until; returns them. By primary key only: a status condition would let the planner
@@ -102,6 +102,10 @@ class OutboxStatements:
     release: DriverStatement
     """End the lease p_relay took at p_leased_at of p_positions, without an attempt."""
     insert_attempts: BulkInsert
+    forget_attempts: DriverStatement
+    """Remove the attempts of the entries p_positions names (purge)."""
+    forget_entries: DriverStatement
+    """Remove the entries p_positions names (purge)."""
     attempts_of: DriverStatement
     every_attempt: DriverStatement
     counts: DriverStatement
@@ -213,8 +217,10 @@ def _compile(dialect: Dialect) -> OutboxStatements:
             update(outbox)
             .where(entry_of)
             .values(
+                status=bindparam("p_status"),
                 attempts=_o.attempts + _ONE,
                 failures=_o.failures + _ONE,
+                next_attempt_at=bindparam("p_next"),
                 last_error=bindparam("p_error"),
                 **no_lease,
             )
@@ -256,7 +262,11 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         finish_replay=compiled(
             update(outbox)
-            .where(entry_of, _o.attempts == bindparam("p_number") - _ONE)
+            .where(
+                entry_of,
+                _o.attempts == bindparam("p_number") - _ONE,
+                _o.status == bindparam("p_previous"),
+            )
             .values(
                 status=bindparam("p_status"),
                 attempts=bindparam("p_number"),
@@ -267,6 +277,8 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         release=compiled(update(outbox).where(in_positions, *held).values(**no_lease)),
         insert_attempts=BulkInsert(outbox_attempts, ATTEMPT_COLUMNS, dialect),
+        forget_attempts=compiled(delete(outbox_attempts).where(in_attempt_positions)),
+        forget_entries=compiled(delete(outbox).where(in_positions)),
         attempts_of=compiled(
             select(*[_a[c] for c in ATTEMPT_COLUMNS])
             .where(in_attempt_positions)
@@ -321,8 +333,8 @@ def selected(selection: Selection, with_events: bool, dialect_name: str) -> Sele
     return statement
 
 
-def purge(statuses: tuple[EntryStatus, ...]) -> tuple[Delete, Delete]:
-    """Delete the attempts, then the entries, of ``statuses`` older than p_before: delivered
+def purgeable(statuses: tuple[EntryStatus, ...]) -> Select[Any]:
+    """The positions of the entries of ``statuses`` older than p_before, locked: delivered
     entries by their delivery time, dead ones by their creation."""
     before: BindParameter[Any] = bindparam("p_before")
     picks: list[ColumnElement[bool]] = []
@@ -330,8 +342,4 @@ def purge(statuses: tuple[EntryStatus, ...]) -> tuple[Delete, Delete]:
         picks.append(and_(_o.status == _DELIVERED, _o.delivered_at < before))
     if EntryStatus.DEAD in statuses:
         picks.append(and_(_o.status == _DEAD, _o.created_at < before))
-    doomed = or_(*picks) if picks else false()
-    return (
-        delete(outbox_attempts).where(_a.position.in_(select(_o.position).where(doomed))),
-        delete(outbox).where(doomed),
-    )
+    return select(_o.position).where(or_(*picks) if picks else false()).with_for_update()

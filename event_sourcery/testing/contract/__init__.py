@@ -7,6 +7,7 @@ from event_sourcery.testing.contract.listeners import ListenerContract
 from event_sourcery.testing.contract.loading import LoadContract
 from event_sourcery.testing.contract.outbox import OutboxContract
 from event_sourcery.testing.contract.outbox_audit import OutboxAuditContract
+from event_sourcery.testing.contract.outbox_leases import OutboxLeaseContract
 from event_sourcery.testing.contract.projections import ProjectionContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
@@ -37,6 +38,7 @@ class EventStoreContract(
     ProjectionContract,
     OutboxContract,
     OutboxAuditContract,
+    OutboxLeaseContract,
 ):
     """Subclass with a ``backend`` fixture returning a ``Backend``; pytest collects the rest."""
 

@@ -259,7 +259,7 @@ class OutboxContract(OutboxBase):
         stream = uuid4()
         outbox_store.append(*deposits(1), stream_id=stream)
         other = Outbox(outbox_store, clock=clock, relay_id="other", lease=30)
-        other.storage.claim("other", clock.now, clock.now + timedelta(seconds=30), 10)
+        other.storage.claim("other", clock.now, clock.now + timedelta(seconds=30), 10, 10)
         outbox_store.append(*deposits(2), stream_id=stream, expected_version=1)
         outbox_store.append(*deposits(3), stream_id=uuid4())
         mine = Outbox(outbox_store, clock=clock, relay_id="mine")
@@ -272,7 +272,7 @@ class OutboxContract(OutboxBase):
     ) -> None:
         outbox_store.append(Deposited(amount=1), stream_id=uuid4())
         dying = Outbox(outbox_store, clock=clock, relay_id="dying", lease=30)
-        dying.storage.claim("dying", clock.now, clock.now + timedelta(seconds=30), 10)
+        dying.storage.claim("dying", clock.now, clock.now + timedelta(seconds=30), 10, 10)
         taker = Outbox(outbox_store, clock=clock, relay_id="taker", retry_policy=RETRY)
         assert taker.run_once(publisher).claimed == 0
         clock.advance(30)

@@ -22,6 +22,7 @@ from event_sourcery.event import Event
 from event_sourcery.outbox.message import encode_message
 from event_sourcery.outbox.rabbitmq import RabbitMQPublisher
 from event_sourcery.records import Recorded
+from event_sourcery.registry import EventRegistry
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.events import Deposited, Measured
 from tests.event_sourcery.rabbitmq.conftest import Inbox
@@ -105,6 +106,18 @@ def test_a_type_name_function_names_the_type_and_routing_key(
     method, properties, body = inbox.get()
     assert (method.routing_key, properties.type) == ("ledger.Money", "Money")
     assert json.loads(body)["type"] == "Money"
+
+
+def test_types_are_named_as_the_stores_registry_names_them(
+    rabbitmq_url: str, exchange: str, inbox: Inbox
+) -> None:
+    registry = EventRegistry()
+    registry.add(Deposited, "bank.Deposited")
+    with RabbitMQPublisher(rabbitmq_url, exchange=exchange, registry=registry) as send:
+        send(recorded(StreamId(category="ledger")))
+
+    method, properties, _ = inbox.get()
+    assert (method.routing_key, properties.type) == ("ledger.bank.Deposited", "bank.Deposited")
 
 
 def test_an_unroutable_event_fails_when_mandatory(
