@@ -52,29 +52,37 @@ class SqlOutbox:
         sql, time_in = self._sql, self._time_in
         with self.transactions.write() as conn:
             dialects.begin_claim(conn, self.transactions.dialect.name)
-            rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
+            lease = {"p_relay": relay_id, "p_now": time_in(now), "p_until": time_in(until)}
+            if sql.due_and_lease is not None:  # picked, locked and leased in one go
+                rows = sql.due_and_lease.run(conn, {**lease, "p_limit": limit})
+            else:
+                rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
             if not rows:
                 return []
             rows.sort(key=_first)
             lost = [self._entry(row) for row in rows if row[_LEASED_BY] is not None]
             dead = {e.position for e in lost if e.failures + 1 >= max_failures}
             if lost:
-                self._abandon(conn, lost, dead, now)
-            params = {
-                "p_positions": json.dumps([row[0] for row in rows if row[0] not in dead]),
-                "p_relay": relay_id,
-                "p_now": time_in(now),
-                "p_until": time_in(until),
-            }
-            taken = {position for (position,) in sql.lease.run(conn, params)}
+                self._abandon(conn, lost, dead, (relay_id, now, until))
+            if sql.due_and_lease is not None:
+                taken = {row[0] for row in rows if row[0] not in dead}
+            else:
+                positions = json.dumps([row[0] for row in rows if row[0] not in dead])
+                leased = sql.lease.run(conn, {**lease, "p_positions": positions})
+                taken = {position for (position,) in leased}
         given_up = {entry.position for entry in lost}
         return [self._claimed(row, row[0] in given_up) for row in rows if row[0] in taken]
 
     def _abandon(
-        self, conn: DBAPIConnection, lost: list[OutboxEntry], dead: set[int], now: datetime
+        self,
+        conn: DBAPIConnection,
+        lost: list[OutboxEntry],
+        dead: set[int],
+        lease: tuple[str, datetime, datetime],
     ) -> None:
         """Record the attempts of relays whose leases ran out and count them as failures;
-        the entries in ``dead`` have had their last."""
+        the entries in ``dead`` have had their last, the others take the new ``lease``."""
+        relay_id, now, until = lease
         attempts = [
             Attempt(
                 position=entry.position,
@@ -91,18 +99,19 @@ class SqlOutbox:
         ]
         self._sql.insert_attempts.run(conn, [self._attempt_row(a) for a in attempts])
         time_in = self._time_in
-        self._sql.abandon.run_many(
-            conn,
-            [
-                {
-                    "p_position": e.position,
-                    "p_status": (EntryStatus.DEAD if e.position in dead else e.status).value,
-                    "p_next": None if e.position in dead else _maybe(time_in, e.next_attempt_at),
-                    "p_error": ABANDONED_MESSAGE,
-                }
-                for e in lost
-            ],
-        )
+        leased = {"p_relay": relay_id, "p_leased_at": time_in(now), "p_until": time_in(until)}
+        gone = {"p_status": EntryStatus.DEAD.value, "p_next": None} | dict.fromkeys(leased)
+        changes = [
+            {"p_position": e.position, "p_error": ABANDONED_MESSAGE}
+            | (
+                gone
+                if e.position in dead
+                else {"p_status": e.status.value, "p_next": _maybe(time_in, e.next_attempt_at)}
+                | leased
+            )
+            for e in lost
+        ]
+        self._sql.abandon.run_many(conn, changes)
 
     def record(
         self,

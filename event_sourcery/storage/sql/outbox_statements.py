@@ -10,6 +10,7 @@ from sqlalchemy import (
     Dialect,
     Select,
     and_,
+    any_,
     bindparam,
     delete,
     false,
@@ -83,9 +84,13 @@ class OutboxStatements:
     due: DriverStatement
     """Up to p_limit entries a relay may take at p_now (see ``OutboxStorage``), with their
     events: entry columns, then event columns; in no particular order."""
+    due_and_lease: DriverStatement | None
+    """PostgreSQL: ``due`` and ``lease`` (to p_relay from p_now until p_until) in one
+    statement; the rows show the entries as they were before. None elsewhere."""
     abandon: DriverStatement
     """Count a lost attempt of entry p_position (lease ran out) as a failure; it stays
-    pending (p_status) due at p_next, or is dead (p_next NULL)."""
+    pending (p_status) due at p_next, leased to p_relay from p_leased_at until p_until,
+    or is dead (all of those NULL)."""
     lease: DriverStatement
     """Lease p_positions (just picked by ``due``, and locked) to p_relay from p_now until
     p_until; returns them. By primary key only: a status condition would let the planner
@@ -149,13 +154,13 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         .scalar_subquery()
     )
     free = or_(_o.leased_until.is_(None), _o.leased_until <= now)
-    picked = (
+    picking = (
         select(*_entry_fields)
         .where(
             _o.status == _PENDING,
             _o.next_attempt_at <= now,
             free,
-            or_(first_blocked.is_(None), first_blocked > _o.position),
+            func.coalesce(first_blocked, _o.position + _ONE) > _o.position,
         )
         .order_by(_o.position)
         .limit(bindparam("p_limit"))
@@ -163,8 +168,8 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         # PostgreSQL: no one records over these rows until the lease is taken (SQLite's
         # write lock does the same there).
         .with_for_update()
-        .subquery("picked")
     )
+    picked = picking.subquery("picked")
     # No ORDER BY out here (the caller sorts the few rows): with sorts off for the claim
     # (``dialects.OUTBOX_CLAIM_START``) PostgreSQL would walk the whole table in order.
     due = select(*[picked.c[name] for name in ENTRY_COLUMNS], *_event_fields).select_from(
@@ -213,6 +218,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         delete_entries=compiled(delete(outbox).where(_o.event_uuid.in_(uuids))),
         due=compiled(due),
+        due_and_lease=compiled(_due_and_lease(picking, now)) if name == "postgresql" else None,
         abandon=compiled(
             update(outbox)
             .where(entry_of)
@@ -222,7 +228,9 @@ def _compile(dialect: Dialect) -> OutboxStatements:
                 failures=_o.failures + _ONE,
                 next_attempt_at=bindparam("p_next"),
                 last_error=bindparam("p_error"),
-                **no_lease,
+                leased_by=bindparam("p_relay"),
+                leased_at=bindparam("p_leased_at"),
+                leased_until=bindparam("p_until"),
             )
         ),
         lease=compiled(
@@ -294,6 +302,28 @@ def _compile(dialect: Dialect) -> OutboxStatements:
             .values(status=_PENDING, failures=_ZERO, next_attempt_at=now)
             .returning(_o.position)
         ),
+    )
+
+
+def _due_and_lease(picking: Select[Any], now: BindParameter[Any]) -> ClauseElement:
+    """The claim as one statement on PostgreSQL: the picked rows (locked) in one CTE, their
+    lease in a data-modifying one, and the picked rows with their events read out."""
+    picked = picking.cte("picked")
+    leased = (
+        update(outbox)
+        .where(_o.position == any_(func.array(select(picked.c.position).scalar_subquery())))
+        .values(leased_by=bindparam("p_relay"), leased_at=now, leased_until=bindparam("p_until"))
+        .returning(_o.position)
+        .cte("leased")
+    )
+    return (
+        select(*[picked.c[name] for name in ENTRY_COLUMNS], *_event_fields)
+        .select_from(
+            picked.outerjoin(events, _e.position == picked.c.position).outerjoin(
+                streams, _s.id == _e.stream_id
+            )
+        )
+        .add_cte(leased)
     )
 
 
