@@ -142,9 +142,9 @@ class Leased(NamedTuple):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """What became of one attempt: the attempt to record and the entry's new state."""
+class Finished(NamedTuple):
+    """What became of one attempt: the attempt to record and the entry's new state. A
+    tuple: a relay makes one per entry."""
 
     attempt: Attempt
     status: EntryStatus

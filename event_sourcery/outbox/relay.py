@@ -116,13 +116,14 @@ class OutboxRelay:
         released: list[int] = []
         failing: set[Hashable] = set()
         try:
+            records = self._decoded(batch)
             for leased in batch:
                 started = self.clock()
                 # Another relay may take over once the lease runs out: stop publishing.
                 if leased.stream in failing or started >= until:
                     released.append(leased.position)
                     continue
-                done = self._attempt(leased, publisher, started)
+                done = self._attempt(leased, records.get(leased.position), publisher, started)
                 finished.append(done)
                 if done.status is EntryStatus.PENDING:
                     failing.add(leased.stream)
@@ -141,9 +142,25 @@ class OutboxRelay:
             held=len(released),
         )
 
-    def _attempt(self, entry: Leased, publisher: Publisher, started: datetime) -> Finished:
+    def _decoded(self, batch: list[Leased]) -> dict[int, Recorded[Event]]:
+        """The batch's events decoded in one go, by position; if one cannot be, none are
+        (each entry is then decoded alone, and the one that fails says why)."""
+        raws = [leased.event for leased in batch if leased.event is not None]
         try:
-            record = self.decode(entry)
+            return {record.position: record for record in decode_all(raws, self.registry)}
+        except EventStoreError:
+            return {}
+
+    def _attempt(
+        self,
+        entry: Leased,
+        record: Recorded[Event] | None,
+        publisher: Publisher,
+        started: datetime,
+    ) -> Finished:
+        try:
+            if record is None:
+                record = self.decode(entry)
         except EventStoreError as error:
             return self._finished(entry, started, Outcome.DEAD, error)
         try:

@@ -93,18 +93,16 @@ entries hold their streams back, and an outcome recorded meanwhile (an earlier e
 failing, say) would be missed by the rows it already read."""
 
 
-def begin_record(connection: Any, dialect_name: str) -> None:
-    """Make recording outcomes wait for a claim in progress (and claims for records);
-    records do not wait for each other. SQLite's write lock already does this."""
-    if dialect_name == "postgresql":
-        execute(connection, OUTBOX_RECORD_START)
+def record_start(dialect_name: str) -> str:
+    """What opens a unit that records outcomes: it waits for a claim in progress (and
+    claims for it); records do not wait for each other. SQLite's write lock does this."""
+    return OUTBOX_RECORD_START if dialect_name == "postgresql" else ""
 
 
-def begin_claim(connection: Any, dialect_name: str) -> None:
-    """Make outbox claims take turns: PostgreSQL with an advisory lock; SQLite's write
-    transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
-    if dialect_name == "postgresql":
-        execute(connection, OUTBOX_CLAIM_START)
+def claim_start(dialect_name: str) -> str:
+    """What opens a claim: claims take turns, on PostgreSQL with an advisory lock; SQLite's
+    write transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
+    return OUTBOX_CLAIM_START if dialect_name == "postgresql" else ""
 
 
 SAVEPOINT = "SAVEPOINT event_sourcery_append"
@@ -112,18 +110,21 @@ RELEASE_SAVEPOINT = "RELEASE SAVEPOINT event_sourcery_append"
 ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT event_sourcery_append"
 
 
-def begin_write(connection: Any, dialect_name: str) -> None:
+def begin_write(connection: Any, dialect_name: str, then: str = "") -> None:
     """Make sure a write unit runs in a real transaction, whatever the engine's settings
     (pysqlite's autocommit recipes, ``isolation_level="AUTOCOMMIT"``): SQLite takes its
-    write lock up front with BEGIN IMMEDIATE; PostgreSQL begins when in autocommit."""
+    write lock up front with BEGIN IMMEDIATE; PostgreSQL begins when in autocommit. The
+    statements ``then`` (no parameters) open the unit, on PostgreSQL in the same round
+    trip as its BEGIN."""
     driver = connection.dbapi_connection
     if dialect_name == "sqlite":
         if not driver.in_transaction:
             driver.execute("BEGIN IMMEDIATE")
-    elif getattr(driver, "autocommit", False):
-        cursor = driver.cursor()
-        cursor.execute("BEGIN")
-        cursor.close()
+        if then:
+            execute(connection, then)
+    elif getattr(driver, "autocommit", False) or then:
+        begin = "BEGIN; " if getattr(driver, "autocommit", False) else ""
+        execute(connection, f"{begin}{then}" or "BEGIN")
 
 
 def execute(connection: Any, sql: str) -> None:

@@ -30,7 +30,7 @@ from event_sourcery.storage.sql.outbox_statements import (
     purgeable,
     selected,
 )
-from event_sourcery.storage.sql.transactions import Transactions
+from event_sourcery.storage.sql.transactions import EngineTransactions
 from event_sourcery.streams import StreamId
 
 _ENTRY_WIDTH = 16
@@ -38,11 +38,11 @@ _LEASED_BY = 13
 
 
 class SqlOutbox:
-    """Entries and attempts in two tables. Claims take turns (``dialects.begin_claim``)
+    """Entries and attempts in two tables. Claims take turns (``dialects.claim_start``)
     and only lease; publishing happens outside any transaction, and a second short
     transaction records the outcomes."""
 
-    def __init__(self, transactions: Transactions) -> None:
+    def __init__(self, transactions: EngineTransactions) -> None:
         self.transactions = transactions
         self._queries: dict[tuple[Any, ...], DriverStatement] = {}
 
@@ -50,8 +50,7 @@ class SqlOutbox:
         self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
     ) -> list[Leased]:
         sql, time_in = self._sql, self._time_in
-        with self.transactions.write() as conn:
-            dialects.begin_claim(conn, self.transactions.dialect.name)
+        with self.transactions.write(dialects.claim_start(self.transactions.dialect.name)) as conn:
             lease = {"p_relay": relay_id, "p_now": time_in(now), "p_until": time_in(until)}
             if sql.due_and_lease is not None:  # picked, locked and leased in one go
                 rows = sql.due_and_lease.run(conn, {**lease, "p_limit": limit})
@@ -124,8 +123,7 @@ class SqlOutbox:
         sql, time_in = self._sql, self._time_in
         lease = {"p_relay": relay_id, "p_leased_at": time_in(leased_at)}
         delivered = [d.attempt.position for d in finished if d.status is EntryStatus.DELIVERED]
-        with self.transactions.write() as conn:
-            dialects.begin_record(conn, self.transactions.dialect.name)
+        with self.transactions.write(self._record_start) as conn:
             kept: set[int] = set()
             if delivered:
                 params = {**lease, "p_positions": json.dumps(delivered), "p_now": time_in(now)}
@@ -215,8 +213,7 @@ class SqlOutbox:
 
     def requeue(self, positions: Sequence[int], now: datetime) -> int:
         params = {"p_positions": json.dumps(list(positions)), "p_now": self._time_in(now)}
-        with self.transactions.write() as conn:
-            dialects.begin_record(conn, self.transactions.dialect.name)
+        with self.transactions.write(self._record_start) as conn:
             return len(self._sql.requeue.run(conn, params))
 
     def purge(self, before: datetime, statuses: Sequence[EntryStatus]) -> int:
@@ -369,6 +366,10 @@ class SqlOutbox:
     @cached_property
     def _sql(self) -> OutboxStatements:
         return outbox_statements_for(self.transactions.dialect)
+
+    @cached_property
+    def _record_start(self) -> str:
+        return dialects.record_start(self.transactions.dialect.name)
 
     @cached_property
     def _codec(self) -> ValueCodec:

@@ -110,8 +110,9 @@ class EngineTransactions:
             threading.RLock() if serialize else nullcontext()
         )
 
-    def write(self) -> _PooledUnit:
-        return _PooledUnit(self.engine, self._lock, writes=True)
+    def write(self, then: str = "") -> _PooledUnit:
+        """A unit of work that writes; ``then`` opens it (see ``dialects.begin_write``)."""
+        return _PooledUnit(self.engine, self._lock, writes=True, then=then)
 
     def read(self) -> _PooledUnit:
         return _PooledUnit(self.engine, self._lock, writes=False)
@@ -127,12 +128,15 @@ class _PooledUnit:
     end, roll back on error, then give the connection back. A plain class rather than a
     generator context manager, as it runs on every append."""
 
-    __slots__ = ("_connection", "_engine", "_lock", "_writes")
+    __slots__ = ("_connection", "_engine", "_lock", "_then", "_writes")
 
-    def __init__(self, engine: Engine, lock: AbstractContextManager[object], writes: bool) -> None:
+    def __init__(
+        self, engine: Engine, lock: AbstractContextManager[object], writes: bool, then: str = ""
+    ) -> None:
         self._engine = engine
         self._lock = lock
         self._writes = writes
+        self._then = then
 
     def __enter__(self) -> DBAPIConnection:
         self._lock.__enter__()
@@ -140,7 +144,7 @@ class _PooledUnit:
             self._connection = connection = self._engine.raw_connection()
             if self._writes:
                 try:
-                    dialects.begin_write(connection, self._engine.dialect.name)
+                    dialects.begin_write(connection, self._engine.dialect.name, self._then)
                 except self._engine.dialect.loaded_dbapi.Error as error:
                     failure = self._failed(error, "BEGIN")
                     connection.close()
