@@ -24,13 +24,12 @@ must hold ``ENTRIES`` messages.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from _harness import Options, Payload, expect, payload
-from _writers import WAIT_SECONDS, Rendezvous
+from _writers import WAIT_SECONDS, Rendezvous, run_together
 
 ENTRIES = 5_000
 """Events appended, one stream each, and so entries to deliver."""
@@ -83,24 +82,7 @@ def measure(open_relay: Callable[[Options], Relay], options: Options) -> tuple[i
     """Fill the outbox, run the relays; the entries delivered and the seconds it took."""
     count = RELAYS[options.workload]
     _fill(open_relay(options))
-    context = multiprocessing.get_context("fork")
-    shared = Rendezvous(context.Barrier(count), context.Lock(), context.Queue())
-    processes = [
-        context.Process(target=_relay, args=(open_relay, options, number, shared, count))
-        for number in range(count)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        results: list[Any] = [shared.results.get(timeout=WAIT_SECONDS) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=WAIT_SECONDS)
-            if process.is_alive():
-                process.kill()
-    failures = [result[1] for result in results if result[0] == "failed"]
-    expect(not failures, f"outbox: {failures[:1]}")
-    expect(all(p.exitcode == 0 for p in processes), "outbox: a relay exited with an error")
+    results = run_together(_relay, (open_relay, options, count), count, "outbox")
     spans = [Span(*result) for result in results]
     _check([uuid for span in spans for uuid in span.seen], open_relay(options))
     started = min(span.started for span in spans)
@@ -121,9 +103,9 @@ def _fill(relay: Relay) -> None:
 def _relay(
     open_relay: Callable[[Options], Relay],
     options: Options,
+    relays: int,
     number: int,
     shared: Rendezvous,
-    relays: int,
 ) -> None:
     """One relay process: connect (one at a time), wait for all, deliver, report its span."""
     empty_calls_to_stop = 1 if relays == 1 else 2

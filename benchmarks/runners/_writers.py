@@ -42,6 +42,32 @@ class Rendezvous:
     results: Any
 
 
+def run_together(
+    target: Callable[..., None], args: tuple[Any, ...], count: int, role: str
+) -> list[Any]:
+    """Fork ``count`` processes running ``target(*args, number, shared)``, which meet at
+    ``shared.barrier`` and put their result (or ``("failed", why)``) on ``shared.results``;
+    the results, once every process succeeded and exited cleanly."""
+    context = multiprocessing.get_context("fork")
+    shared = Rendezvous(context.Barrier(count), context.Lock(), context.Queue())
+    processes = [
+        context.Process(target=target, args=(*args, number, shared)) for number in range(count)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        results: list[Any] = [shared.results.get(timeout=WAIT_SECONDS) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=WAIT_SECONDS)
+            if process.is_alive():
+                process.kill()
+    failures = [result[1] for result in results if result[0] == "failed"]
+    expect(not failures, f"{role}: {failures[:1]}")
+    expect(all(p.exitcode == 0 for p in processes), f"{role}: a process exited with an error")
+    return results
+
+
 def writer_count(workload: str) -> int:
     """N of ``writers-N``."""
     return int(workload.rsplit("-", 1)[1])
@@ -55,24 +81,7 @@ def measure(open_store: Callable[[Options], Store], options: Options) -> tuple[i
         warm_up(store)
     finally:
         store.close()
-    context = multiprocessing.get_context("fork")
-    shared = Rendezvous(context.Barrier(count), context.Lock(), context.Queue())
-    processes = [
-        context.Process(target=_writer, args=(open_store, options, number, shared))
-        for number in range(count)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        spans: list[Any] = [shared.results.get(timeout=WAIT_SECONDS) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=WAIT_SECONDS)
-            if process.is_alive():
-                process.kill()
-    failures = [span[1] for span in spans if span[0] == "failed"]
-    expect(not failures, f"writers: {failures[:1]}")
-    expect(all(p.exitcode == 0 for p in processes), "writers: a writer exited with an error")
+    spans = run_together(_writer, (open_store, options), count, "writers")
     started = min(start for start, _ in spans)
     finished = max(finish for _, finish in spans)
     return count * WRITER_APPENDS, finished - started
