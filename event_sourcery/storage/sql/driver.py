@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Dialect, Table
@@ -20,6 +20,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +68,14 @@ class DriverStatement:
             if self.order is not None
             else [dict(zip(columns, row, strict=True)) for row in rows]
         )
-        cursor = connection.cursor()
-        try:
-            cursor.executemany(self.sql, bound)
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._as_sqlalchemy_error(error, bound, connection, cursor) from error
-        finally:
-            cursor.close()
+        self._executemany(connection, bound)
 
     def run_many(self, connection: DBAPIConnection, values: Sequence[Mapping[str, Any]]) -> None:
         """executemany with one mapping of parameters per execution."""
-        if not values:
-            return
-        bound: list[Any] = [self.bind(each) for each in values]
+        if values:
+            self._executemany(connection, [self.bind(each) for each in values])
+
+    def _executemany(self, connection: DBAPIConnection, bound: list[Any]) -> None:
         cursor = connection.cursor()
         try:
             cursor.executemany(self.sql, bound)
@@ -121,6 +118,21 @@ class BulkInsert:
             ) from error
         finally:
             cursor.close()
+
+
+def once_per_dialect(compile_for: Callable[[Dialect], T]) -> Callable[[Dialect], T]:
+    """``compile_for`` run once per dialect class and parameter style; later calls get
+    what it built then."""
+    built: dict[tuple[type[Dialect], str], T] = {}
+
+    def for_dialect(dialect: Dialect) -> T:
+        key = (type(dialect), dialect.paramstyle)
+        found = built.get(key)
+        if found is None:
+            found = built[key] = compile_for(dialect)
+        return found
+
+    return for_dialect
 
 
 def as_sqlalchemy_error(

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from event_sourcery.outbox.entries import EntryStatus, Selection
 from event_sourcery.storage.sql import dialects
-from event_sourcery.storage.sql.driver import BulkInsert, DriverStatement
+from event_sourcery.storage.sql.driver import BulkInsert, DriverStatement, once_per_dialect
 from event_sourcery.storage.sql.tables import events, outbox, outbox_attempts, streams
 from event_sourcery.streams import StreamId
 
@@ -51,6 +51,8 @@ ENTRY_COLUMNS = (
     "leased_until",
 )
 """The columns of an entry row, in the order every entry query returns them."""
+_NEW_ENTRY_WIDTH = 11
+"""A new entry sets the columns up to ``next_attempt_at``; the others start NULL."""
 EVENT_COLUMNS = ("schema_version", "data", "context", "created_at", "name")
 """What a leased entry's row adds: its event's (NULL when the event is gone) and stream name."""
 ATTEMPT_COLUMNS = (
@@ -116,17 +118,6 @@ class OutboxStatements:
     counts: DriverStatement
     requeue: DriverStatement
     """Dead entries among p_positions back to pending, due p_now; returns them."""
-
-
-_compiled: dict[tuple[type[Dialect], str], OutboxStatements] = {}
-
-
-def outbox_statements_for(dialect: Dialect) -> OutboxStatements:
-    key = (type(dialect), dialect.paramstyle)
-    statements = _compiled.get(key)
-    if statements is None:
-        statements = _compiled[key] = _compile(dialect)
-    return statements
 
 
 def _compile(dialect: Dialect) -> OutboxStatements:
@@ -199,22 +190,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
 
     return OutboxStatements(
         insert_entries=compiled(
-            outbox.insert().from_select(
-                [
-                    "position",
-                    "event_uuid",
-                    "stream_uuid",
-                    "category",
-                    "version",
-                    "type",
-                    "status",
-                    "attempts",
-                    "failures",
-                    "created_at",
-                    "next_attempt_at",
-                ],
-                new_entries,
-            )
+            outbox.insert().from_select(list(ENTRY_COLUMNS[:_NEW_ENTRY_WIDTH]), new_entries)
         ),
         delete_entries=compiled(delete(outbox).where(_o.event_uuid.in_(uuids))),
         due=compiled(due),
@@ -303,6 +279,10 @@ def _compile(dialect: Dialect) -> OutboxStatements:
             .returning(_o.position)
         ),
     )
+
+
+outbox_statements_for = once_per_dialect(_compile)
+"""The outbox's statements compiled for a dialect, once."""
 
 
 def _due_and_lease(picking: Select[Any], now: BindParameter[Any]) -> ClauseElement:

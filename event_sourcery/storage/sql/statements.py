@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ClauseElement
 
 from event_sourcery.storage.sql import dialects
-from event_sourcery.storage.sql.driver import DriverStatement
+from event_sourcery.storage.sql.driver import DriverStatement, once_per_dialect
 from event_sourcery.storage.sql.tables import events, snapshots, streams
 
 _s, _e, _sn = streams.c, events.c, snapshots.c
@@ -102,16 +102,6 @@ SNAPSHOT_COLUMNS = (
     "data",
     "created_at",
 )
-_compiled: dict[tuple[type[Dialect], str], Statements] = {}
-
-
-def statements_for(dialect: Dialect) -> Statements:
-    """The statements compiled for ``dialect`` (SQLite or PostgreSQL, any driver)."""
-    key = (type(dialect), dialect.paramstyle)
-    statements = _compiled.get(key)
-    if statements is None:
-        statements = _compiled[key] = _compile(dialect)
-    return statements
 
 
 def _compile(dialect: Dialect) -> Statements:
@@ -258,3 +248,7 @@ def _compile(dialect: Dialect) -> Statements:
             )
         ),
     )
+
+
+statements_for = once_per_dialect(_compile)
+"""The statements compiled for a dialect (SQLite or PostgreSQL, any driver), once."""
