@@ -185,7 +185,9 @@ def _hex(value: UUID) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds")
+    """SQLite keeps times as text and compares them as text: always in UTC, so that
+    "+05:00" and "+00:00" never meet."""
+    return _as_utc(value).isoformat(timespec="microseconds")
 
 
 def _same(value: datetime) -> datetime:

@@ -164,8 +164,8 @@ def read_filter_params(
         "p_limit": limit,
         "p_types": None if read.types is None else _json_list(read.types),
         "p_categories": None if read.categories is None else _json_list(read.categories),
-        "p_since": None if read.since is None else time_in(read.since.astimezone(UTC)),
-        "p_until": None if read.until is None else time_in(read.until.astimezone(UTC)),
+        "p_since": None if read.since is None else time_in(read.since),
+        "p_until": None if read.until is None else time_in(read.until),
     }
 
 

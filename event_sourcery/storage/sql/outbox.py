@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -49,7 +49,7 @@ class SqlOutbox:
     def claim(
         self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
     ) -> list[Leased]:
-        sql, time_in = self._sql, self._time_in
+        sql, time_in = self._sql, self._codec.time_in
         with self.transactions.write(dialects.claim_start(self.transactions.dialect.name)) as conn:
             lease = {"p_relay": relay_id, "p_now": time_in(now), "p_until": time_in(until)}
             if sql.due_and_lease is not None:  # picked, locked and leased in one go
@@ -97,7 +97,7 @@ class SqlOutbox:
             for entry in lost
         ]
         self._sql.insert_attempts.run(conn, [self._attempt_row(a) for a in attempts])
-        time_in = self._time_in
+        time_in = self._codec.time_in
         leased = {"p_relay": relay_id, "p_leased_at": time_in(now), "p_until": time_in(until)}
         gone = {"p_status": EntryStatus.DEAD.value, "p_next": None} | dict.fromkeys(leased)
         changes = [
@@ -120,7 +120,7 @@ class SqlOutbox:
         finished: Sequence[Finished],
         released: Sequence[int],
     ) -> None:
-        sql, time_in = self._sql, self._time_in
+        sql, time_in = self._sql, self._codec.time_in
         lease = {"p_relay": relay_id, "p_leased_at": time_in(leased_at)}
         delivered = [d.attempt.position for d in finished if d.status is EntryStatus.DELIVERED]
         with self.transactions.write(self._record_start) as conn:
@@ -145,7 +145,7 @@ class SqlOutbox:
                 sql.release.run(conn, {**lease, "p_positions": json.dumps(list(released))})
 
     def record_replays(self, finished: Sequence[Finished]) -> None:
-        time_in = self._time_in
+        time_in = self._codec.time_in
         with self.transactions.write() as conn:
             for done in finished:
                 params = {
@@ -164,7 +164,7 @@ class SqlOutbox:
     ) -> None:
         """Entries for events an append just stored (JSON array ``uuids``), in its
         transaction."""
-        params = {**stream_params, "p_uuids": uuids, "p_now": self._time_in(now)}
+        params = {**stream_params, "p_uuids": uuids, "p_now": self._codec.time_in(now)}
         self._sql.insert_entries.run(conn, params)
 
     def delete_entries(self, conn: DBAPIConnection, uuids: str) -> None:
@@ -212,14 +212,14 @@ class SqlOutbox:
         return counts
 
     def requeue(self, positions: Sequence[int], now: datetime) -> int:
-        params = {"p_positions": json.dumps(list(positions)), "p_now": self._time_in(now)}
+        params = {"p_positions": json.dumps(list(positions)), "p_now": self._codec.time_in(now)}
         with self.transactions.write(self._record_start) as conn:
             return len(self._sql.requeue.run(conn, params))
 
     def purge(self, before: datetime, statuses: Sequence[EntryStatus]) -> int:
         doomed = DriverStatement.compile(purgeable(tuple(statuses)), self.transactions.dialect)
         with self.transactions.write() as conn:
-            positions = [p for (p,) in doomed.run(conn, {"p_before": self._time_in(before)})]
+            positions = [p for (p,) in doomed.run(conn, {"p_before": self._codec.time_in(before)})]
             if positions:
                 params = {"p_positions": json.dumps(positions)}
                 self._sql.forget_attempts.run(conn, params)
@@ -253,8 +253,8 @@ class SqlOutbox:
             "p_stream_uuid": None,
             "p_stream_category": None,
             "p_types": None if selection.types is None else json.dumps(list(selection.types)),
-            "p_since": _maybe(self._time_in, selection.since),
-            "p_until": _maybe(self._time_in, selection.until),
+            "p_since": _maybe(self._codec.time_in, selection.since),
+            "p_until": _maybe(self._codec.time_in, selection.until),
             "p_positions": (
                 None if selection.positions is None else json.dumps(list(selection.positions))
             ),
@@ -350,7 +350,7 @@ class SqlOutbox:
         )
 
     def _attempt_row(self, attempt: Attempt) -> tuple[Any, ...]:
-        time_in = self._time_in
+        time_in = self._codec.time_in
         return (
             attempt.position,
             attempt.number,
@@ -374,13 +374,6 @@ class SqlOutbox:
     @cached_property
     def _codec(self) -> ValueCodec:
         return ValueCodec.of(self.transactions.dialect)
-
-    @cached_property
-    def _time_in(self) -> Callable[[datetime], Any]:
-        """Times as the dialect stores them, in UTC first: SQLite compares times as
-        text, so "+05:00" and "+00:00" must not meet there."""
-        store = self._codec.time_in
-        return lambda moment: store(moment.astimezone(UTC))
 
 
 def _delivered_at(done: Finished) -> datetime | None:

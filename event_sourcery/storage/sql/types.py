@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Dialect, String, Text, TypeDecorator, cast
@@ -50,7 +50,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return ValueCodec.of(dialect).time_in(value.astimezone(UTC))
+        return ValueCodec.of(dialect).time_in(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else ValueCodec.of(dialect).time_out(value)
