@@ -72,14 +72,14 @@ class InMemoryOutbox:
                     break
             leased = []
             for due in chosen:
-                if due.leased_by is not None:
-                    due = self._abandon(due, now)  # noqa: PLW2901 - the entry as it is now
-                    if due.failures >= max_failures:
-                        self._entries[due.position] = replace(
-                            due, status=EntryStatus.DEAD, next_attempt_at=None
-                        )
-                        continue
-                entry = replace(due, leased_by=relay_id, leased_at=now, leased_until=until)
+                lost = due.leased_by is not None
+                current = self._abandon(due, now) if lost else due
+                if lost and current.failures >= max_failures:  # its last attempt was lost
+                    self._entries[due.position] = replace(
+                        current, status=EntryStatus.DEAD, next_attempt_at=None
+                    )
+                    continue
+                entry = replace(current, leased_by=relay_id, leased_at=now, leased_until=until)
                 self._entries[entry.position] = entry
                 leased.append(Leased.of(entry, self._event_at(entry.position)))
             return leased
