@@ -114,19 +114,28 @@ def create_schema(engine: Engine) -> None:
             time.sleep(0.01 * (attempt + 1))
 
 
-_ADDED_COLUMNS = {"event_sourcery_events": ("schema_version", "INTEGER NOT NULL DEFAULT 1")}
-"""Columns added since the first release of the tables, with the DDL that adds them."""
+_ADDED_COLUMNS = (
+    ("event_sourcery_events", "schema_version", "INTEGER NOT NULL DEFAULT 1"),
+    ("event_sourcery_outbox", "delivery_number", ""),
+    ("event_sourcery_outbox", "delivered_by", ""),
+    ("event_sourcery_outbox", "delivery_started_at", ""),
+)
+"""Columns added since their tables were first released, with the DDL that adds them
+("": nullable, of the type ``tables`` gives it)."""
 
 
 def _add_missing_columns(engine: Engine) -> None:
     """Bring tables made by an earlier version up to date (``create_all`` only creates
-    missing tables): the added columns have defaults that are right for old rows."""
+    missing tables): the added columns have defaults (or NULL) that are right for old rows."""
     inspector = inspect(engine)
-    for table, (column, ddl) in _ADDED_COLUMNS.items():
-        present = {c["name"] for c in inspector.get_columns(table)}
-        if column not in present:
+    present: dict[str, set[str]] = {}
+    for table, column, ddl in _ADDED_COLUMNS:
+        if table not in present:
+            present[table] = {c["name"] for c in inspector.get_columns(table)}
+        if column not in present[table]:
+            of_type = tables.metadata.tables[table].c[column].type.compile(dialect=engine.dialect)
             with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl or of_type}"))
 
 
 def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:

@@ -132,7 +132,7 @@ class OutboxRelay:
             released += [b.position for b in batch if b.position not in tried]
             raise
         finally:
-            self.storage.record(self.relay_id, now, self.clock(), finished, released)
+            self.storage.record(self.relay_id, now, finished, released)
         outcomes = [done.attempt.outcome for done in finished]
         return RelayReport(
             claimed=len(batch),

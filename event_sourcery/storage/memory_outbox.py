@@ -114,7 +114,6 @@ class InMemoryOutbox:
         self,
         relay_id: str,
         leased_at: datetime,
-        now: datetime,
         finished: Sequence[Finished],
         released: Sequence[int],
     ) -> None:
@@ -125,7 +124,7 @@ class InMemoryOutbox:
             for done in finished:
                 entry = self._entries.get(done.attempt.position)
                 if entry is not None and held(entry):
-                    self._finish(entry, done, now)
+                    self._finish(entry, done)
             for position in released:
                 entry = self._entries.get(position)
                 if entry is not None and held(entry):
@@ -140,9 +139,9 @@ class InMemoryOutbox:
                 unchanged = (entry.status, entry.attempts) if entry is not None else None
                 if unchanged == (done.previous, done.attempt.number - 1):
                     assert entry is not None
-                    self._finish(entry, done, done.attempt.finished_at)
+                    self._finish(entry, done)
 
-    def _finish(self, entry: OutboxEntry, done: Finished, now: datetime | None) -> None:
+    def _finish(self, entry: OutboxEntry, done: Finished) -> None:
         attempt = done.attempt
         self._attempts[entry.position].append(attempt)
         first_delivery = done.status is EntryStatus.DELIVERED and entry.delivered_at is None
@@ -152,7 +151,7 @@ class InMemoryOutbox:
             attempts=attempt.number,
             failures=done.failures,
             next_attempt_at=done.next_attempt_at,
-            delivered_at=now if first_delivery else entry.delivered_at,
+            delivered_at=attempt.finished_at if first_delivery else entry.delivered_at,
             last_error=done.last_error,
             leased_by=None,
             leased_at=None,

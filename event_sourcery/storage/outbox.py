@@ -40,14 +40,13 @@ class OutboxStorage(Protocol):
         self,
         relay_id: str,
         leased_at: datetime,
-        now: datetime,
         finished: Sequence[Finished],
         released: Sequence[int],
     ) -> None:
-        """Store finished attempts and their entries' new state (delivered ones at ``now``),
-        and hand back ``released`` entries untried. Only entries still held by the lease
-        that ``relay_id`` took at ``leased_at`` change: one that ran out and was taken
-        over is left to its new holder, and its attempt is not stored twice."""
+        """Store finished attempts and their entries' new state (delivered when their
+        attempt finished), and hand back ``released`` entries untried. Only entries still
+        held by the lease that ``relay_id`` took at ``leased_at`` change: one that ran out
+        and was taken over is left to its new holder, and its attempt is not stored twice."""
         ...
 
     def record_replays(self, finished: Sequence[Finished]) -> None:

@@ -157,3 +157,20 @@ def test_tables_from_before_schema_versions_are_brought_up_to_date(tmp_path: Pat
         Deposited(amount=2),
     ]
     reopened.close()
+
+
+def test_outbox_tables_from_before_deliveries_were_kept_on_entries_are_brought_up_to_date(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old-outbox.db"
+    store = connect(f"sqlite:///{path}", with_outbox=True)
+    store.append(Deposited(amount=1), stream_id=uuid4())
+    store.close()
+    with sqlite3.connect(path) as db:  # as the outbox's first version made the table
+        for column in ("delivery_number", "delivered_by", "delivery_started_at"):
+            db.execute(f"ALTER TABLE event_sourcery_outbox DROP COLUMN {column}")
+    reopened = connect(f"sqlite:///{path}", with_outbox=True)
+    assert reopened.outbox.run_once(lambda recorded: None).delivered == 1
+    [attempt] = reopened.outbox.attempts()
+    assert (attempt.number, attempt.relay_id) == (1, reopened.outbox.relay_id)
+    reopened.close()

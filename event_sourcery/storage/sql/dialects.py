@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    Subquery,
     Table,
     any_,
     bindparam,
@@ -21,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.types import TypeEngine
 
 from event_sourcery.errors import UnsupportedURL
 
@@ -49,13 +52,42 @@ def json_values(
     return select(literal_column("value")).select_from(func.json_each(bindparam(parameter)))
 
 
+def json_rows(
+    dialect_name: str, parameter: str, columns: Mapping[str, TypeEngine[Any]]
+) -> Subquery:
+    """A JSON array of arrays passed as ``parameter`` as rows whose items are ``columns``,
+    in order (for ``UPDATE ... FROM``: one value per row in one parameter). SQLite keeps
+    the items as JSON gives them, so times must be given as the text it stores."""
+    if dialect_name == "postgresql":
+        rows = func.jsonb_array_elements(cast(bindparam(parameter), postgresql.JSONB))
+        row = rows.table_valued("value").alias("given_row")
+        fields = [
+            cast(row.c.value.op("->>")(literal_column(str(index))), type_).label(name)
+            for index, (name, type_) in enumerate(columns.items())
+        ]
+    else:
+        row = func.json_each(bindparam(parameter)).table_valued("value").alias("given_row")
+        fields = [
+            func.json_extract(row.c.value, literal_column(f"'$[{index}]'")).label(name)
+            for index, name in enumerate(columns)
+        ]
+    return select(*fields).select_from(row).subquery("given")
+
+
 def in_json_array(
     dialect_name: str, column: ColumnElement[Any], parameter: str, integers: bool = False
 ) -> ColumnElement[bool]:
     """``column`` is one of the JSON array passed as ``parameter``. On PostgreSQL as
     ``= ANY(array(...))``, which probes the column's index for each value whatever the
     table's statistics say (``IN (subquery)`` may be planned as a scan of the table)."""
-    values = json_values(dialect_name, parameter, integers=integers)
+    return is_one_of(dialect_name, column, json_values(dialect_name, parameter, integers=integers))
+
+
+def is_one_of(
+    dialect_name: str, column: ColumnElement[Any], values: Select[Any]
+) -> ColumnElement[bool]:
+    """``column`` is one of the values ``values`` selects; on PostgreSQL as ``= ANY(array(...))``
+    (see ``in_json_array``)."""
     if dialect_name == "postgresql":
         return column == any_(func.array(values.scalar_subquery()))
     return column.in_(values)

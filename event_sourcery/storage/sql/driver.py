@@ -175,6 +175,8 @@ class ValueCodec:
         self.time_in: Callable[[datetime], Any] = _iso if text_only else _same
         self.uuid_out: Callable[[Any], UUID] = UUID if text_only else _as_uuid
         self.time_out: Callable[[Any], datetime] = datetime.fromisoformat if text_only else _as_utc
+        self.time_text: Callable[[datetime], str] = _iso
+        """A time inside a JSON parameter: the text SQLite stores, which PostgreSQL casts."""
 
 
 _codecs: dict[str, ValueCodec] = {}

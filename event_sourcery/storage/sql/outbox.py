@@ -116,18 +116,21 @@ class SqlOutbox:
         self,
         relay_id: str,
         leased_at: datetime,
-        now: datetime,
         finished: Sequence[Finished],
         released: Sequence[int],
     ) -> None:
-        sql, time_in = self._sql, self._codec.time_in
+        sql, time_in, time_text = self._sql, self._codec.time_in, self._codec.time_text
         lease = {"p_relay": relay_id, "p_leased_at": time_in(leased_at)}
-        delivered = [d.attempt.position for d in finished if d.status is EntryStatus.DELIVERED]
+        delivered = [
+            [done.attempt.position, time_text(done.attempt.started_at), time_text(finished_at)]
+            for done in finished
+            if done.status is EntryStatus.DELIVERED
+            and (finished_at := done.attempt.finished_at) is not None
+        ]
         with self.transactions.write(self._record_start) as conn:
-            kept: set[int] = set()
             if delivered:
-                params = {**lease, "p_positions": json.dumps(delivered), "p_now": time_in(now)}
-                kept.update(position for (position,) in sql.deliver.run(conn, params))
+                sql.deliver.run(conn, {**lease, "p_delivered": json.dumps(delivered)})
+            kept: set[int] = set()
             for done in finished:
                 if done.status is not EntryStatus.DELIVERED:
                     params = {

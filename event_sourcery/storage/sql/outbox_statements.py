@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Dialect,
     Select,
     and_,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.sql import ClauseElement
@@ -98,8 +100,10 @@ class OutboxStatements:
     p_until; returns them. By primary key only: a status condition would let the planner
     scan a pending index instead."""
     deliver: DriverStatement
-    """Entries p_positions delivered at p_now, if still held by the lease p_relay took at
-    p_leased_at; returns them. One statement for a whole batch."""
+    """Entries delivered by p_relay, if still held by the lease it took at p_leased_at;
+    p_delivered is a JSON array of [position, attempt started, attempt finished] (times as
+    ``ValueCodec.time_text``). One statement for a whole batch, which also keeps each
+    delivering attempt on its entry."""
     finish: DriverStatement
     """Entry p_position failed (or is dead) with p_status, p_failures, p_next, p_error, if
     still held by that lease; returns it."""
@@ -114,6 +118,8 @@ class OutboxStatements:
     forget_entries: DriverStatement
     """Remove the entries p_positions names (purge)."""
     attempts_of: DriverStatement
+    """The attempts of the entries p_positions names: the attempts table's rows and the
+    delivering attempts kept on the entries, in (position, number) order."""
     every_attempt: DriverStatement
     counts: DriverStatement
     requeue: DriverStatement
@@ -184,6 +190,15 @@ def _compile(dialect: Dialect) -> OutboxStatements:
     entry_of = _o.position == bindparam("p_position")
     no_lease = {"leased_by": null(), "leased_at": null(), "leased_until": null()}
     held = (_o.leased_by == bindparam("p_relay"), _o.leased_at == bindparam("p_leased_at"))
+    delivered = dialects.json_rows(
+        name,
+        "p_delivered",
+        {
+            "position": _o.position.type,
+            "started_at": _a.started_at.type,
+            "finished_at": _a.finished_at.type,
+        },
+    )
 
     def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
         return DriverStatement.compile(statement, dialect, columns)
@@ -221,15 +236,21 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         deliver=compiled(
             update(outbox)
-            .where(in_positions, *held)
+            .where(
+                dialects.is_one_of(name, _o.position, select(delivered.c.position)),
+                _o.position == delivered.c.position,
+                *held,
+            )
             .values(
                 status=_DELIVERED,
                 attempts=_o.attempts + _ONE,
                 next_attempt_at=null(),
-                delivered_at=func.coalesce(_o.delivered_at, now),
+                delivered_at=func.coalesce(_o.delivered_at, delivered.c.finished_at),
+                delivery_number=_o.attempts + _ONE,
+                delivered_by=bindparam("p_relay"),
+                delivery_started_at=delivered.c.started_at,
                 **no_lease,
             )
-            .returning(_o.position)
         ),
         finish=compiled(
             update(outbox)
@@ -263,14 +284,8 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         insert_attempts=BulkInsert(outbox_attempts, ATTEMPT_COLUMNS, dialect),
         forget_attempts=compiled(delete(outbox_attempts).where(in_attempt_positions)),
         forget_entries=compiled(delete(outbox).where(in_positions)),
-        attempts_of=compiled(
-            select(*[_a[c] for c in ATTEMPT_COLUMNS])
-            .where(in_attempt_positions)
-            .order_by(_a.position, _a.number, _a.id)
-        ),
-        every_attempt=compiled(
-            select(*[_a[c] for c in ATTEMPT_COLUMNS]).order_by(_a.position, _a.number, _a.id)
-        ),
+        attempts_of=compiled(_attempts(in_attempt_positions, in_positions)),
+        every_attempt=compiled(_attempts()),
         counts=compiled(select(_o.status, func.count()).group_by(_o.status)),
         requeue=compiled(
             update(outbox)
@@ -283,6 +298,28 @@ def _compile(dialect: Dialect) -> OutboxStatements:
 
 outbox_statements_for = once_per_dialect(_compile)
 """The outbox's statements compiled for a dialect, once."""
+
+
+def _attempts(*where: ColumnElement[bool]) -> CompoundSelect[Any]:
+    """Attempts (of the entries ``where`` picks: the attempts table's condition, then the
+    entries'): the attempts table's rows and the delivering attempts on the entries."""
+    recorded = select(*[_a[name] for name in ATTEMPT_COLUMNS])
+    delivering = select(
+        _o.position,
+        _o.delivery_number,
+        _o.delivered_by,
+        _o.delivery_started_at,
+        _o.delivered_at,
+        _DELIVERED,
+        null(),
+        null(),
+        false(),
+    ).where(_o.delivered_by.is_not(None))
+    if where:
+        recorded, delivering = recorded.where(where[0]), delivering.where(where[1])
+    return union_all(recorded, delivering).order_by(
+        literal_column("position"), literal_column("number")
+    )
 
 
 def _due_and_lease(picking: Select[Any], now: BindParameter[Any]) -> ClauseElement:

@@ -114,6 +114,12 @@ outbox = Table(
     Column("leased_by", String(255), nullable=True),
     Column("leased_at", UtcDateTime(), nullable=True),
     Column("leased_until", UtcDateTime(), nullable=True),
+    # The relay's attempt that delivered the entry, kept here rather than as a row of the
+    # attempts table (which holds every other attempt): its number, relay and start; it
+    # finished at delivered_at. A delivery then writes one row, not two.
+    Column("delivery_number", Integer, nullable=True),
+    Column("delivered_by", String(255), nullable=True),
+    Column("delivery_started_at", UtcDateTime(), nullable=True),
     # Claims walk the pending entries in position order and, for each, look whether an
     # earlier one of its stream is still on its way: two small indexes of pending entries
     # only, so that no other plan looks cheaper, even before the table has statistics.
@@ -135,6 +141,8 @@ outbox = Table(
     # stream go through the stream's events; by status, type or time they scan.
 )
 
+# Every attempt except a relay's delivering one (on its entry's row): failures, dead ends,
+# abandoned leases and replays. ``SqlOutbox.attempts`` reads both as one list.
 outbox_attempts = Table(
     "event_sourcery_outbox_attempts",
     metadata,

@@ -120,6 +120,25 @@ class OutboxContract(OutboxBase):
         assert all(a.started_at <= a.finished_at for a in attempts if a.finished_at)
         assert outbox.run_once(publisher).claimed == 0
 
+    def test_each_delivering_attempt_keeps_its_own_start_finish_and_relay(
+        self, outbox_store: EventStore, outbox: Outbox, clock: ManualClock
+    ) -> None:
+        for amount in range(3):
+            outbox_store.append(Deposited(amount=amount), stream_id=uuid4())
+        start = clock.now
+
+        def slow(record: object) -> None:  # each publish takes two seconds
+            clock.advance(2)
+
+        assert outbox.run_once(slow).delivered == 3
+        attempts = outbox.attempts()
+        second = timedelta(seconds=1)
+        assert [(a.started_at, a.finished_at) for a in attempts] == [
+            (start + 2 * n * second, start + 2 * (n + 1) * second) for n in range(3)
+        ]
+        assert [e.delivered_at for e in outbox.entries()] == [a.finished_at for a in attempts]
+        assert [(a.number, a.relay_id, a.replay) for a in attempts] == [(1, "relay-1", False)] * 3
+
     def test_a_batch_takes_at_most_limit_entries(
         self, outbox_store: EventStore, outbox: Outbox, publisher: RecordingPublisher
     ) -> None:
