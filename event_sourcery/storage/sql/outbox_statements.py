@@ -162,9 +162,8 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         .order_by(_o.position)
         .limit(bindparam("p_limit"))
         .offset(literal_column("0"))  # SQLite's LIMIT would otherwise bind an OFFSET too
-        # PostgreSQL: no one records over these rows until the lease is taken (SQLite's
-        # write lock does the same there).
-        .with_for_update()
+        # No FOR UPDATE: claims take turns and outcomes are recorded between them
+        # (``dialects.claim_start``), so nothing else writes a pending entry meanwhile.
     )
     picked = picking.subquery("picked")
     # No ORDER BY out here (the caller sorts the few rows): with sorts off for the claim
@@ -323,9 +322,10 @@ def _attempts(*where: ColumnElement[bool]) -> CompoundSelect[Any]:
 
 
 def _due_and_lease(picking: Select[Any], now: BindParameter[Any]) -> ClauseElement:
-    """The claim as one statement on PostgreSQL: the picked rows (locked) in one CTE, their
-    lease in a data-modifying one, and the picked rows with their events read out."""
-    picked = picking.cte("picked")
+    """The claim as one statement on PostgreSQL: the picked rows in one CTE (materialized,
+    so that the lease and the rows read out are the same), their lease in a data-modifying
+    one, and the picked rows with their events read out."""
+    picked = picking.cte("picked").prefix_with("MATERIALIZED")
     leased = (
         update(outbox)
         .where(_o.position == any_(func.array(select(picked.c.position).scalar_subquery())))
