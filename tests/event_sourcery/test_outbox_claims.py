@@ -32,7 +32,8 @@ def test_a_claim_waits_for_an_outcome_being_recorded_and_keeps_the_stream_order(
     # ...while relay a records, as SqlOutbox.record does under its lock, that the first
     # entry failed (due again in 1,000 s) and hands the second back untried.
     recording = postgres_engine.connect()
-    recording.execute(text(OUTBOX_RECORD_START))
+    for statement in OUTBOX_RECORD_START:
+        recording.execute(text(statement))
     due_later = clock.now + timedelta(seconds=1000)
     recording.execute(
         text(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Dialect,
     Engine,
     Select,
     Subquery,
@@ -106,9 +107,10 @@ def wake_subscribers(dialect_name: str) -> tuple[ColumnElement[Any], ...]:
 
 
 OUTBOX_CLAIM_START = (
-    "SELECT pg_advisory_xact_lock(7461540432168870721); "
-    "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; "
-    "SET LOCAL synchronous_commit = off"
+    "SELECT pg_advisory_xact_lock(7461540432168870721)",
+    "SET LOCAL enable_sort = off",
+    "SET LOCAL enable_bitmapscan = off",
+    "SET LOCAL synchronous_commit = off",
 )
 """PostgreSQL: relays take turns to claim outbox entries (a transaction-scoped advisory
 lock; the number is an arbitrary constant of the library's own). The claim walks the
@@ -119,22 +121,22 @@ the disk: a lease lost in a crash only means the entry is claimed again (deliver
 least once anyway); the outcomes a relay records are committed durably."""
 
 
-OUTBOX_RECORD_START = "SELECT pg_advisory_xact_lock_shared(7461540432168870721)"
+OUTBOX_RECORD_START = ("SELECT pg_advisory_xact_lock_shared(7461540432168870721)",)
 """PostgreSQL: outcomes are recorded between claims, never during one: a claim reads which
 entries hold their streams back, and an outcome recorded meanwhile (an earlier entry
 failing, say) would be missed by the rows it already read."""
 
 
-def record_start(dialect_name: str) -> str:
+def record_start(dialect_name: str) -> tuple[str, ...]:
     """What opens a unit that records outcomes: it waits for a claim in progress (and
     claims for it); records do not wait for each other. SQLite's write lock does this."""
-    return OUTBOX_RECORD_START if dialect_name == "postgresql" else ""
+    return OUTBOX_RECORD_START if dialect_name == "postgresql" else ()
 
 
-def claim_start(dialect_name: str) -> str:
+def claim_start(dialect_name: str) -> tuple[str, ...]:
     """What opens a claim: claims take turns, on PostgreSQL with an advisory lock; SQLite's
     write transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
-    return OUTBOX_CLAIM_START if dialect_name == "postgresql" else ""
+    return OUTBOX_CLAIM_START if dialect_name == "postgresql" else ()
 
 
 SAVEPOINT = "SAVEPOINT event_sourcery_append"
@@ -142,7 +144,7 @@ RELEASE_SAVEPOINT = "RELEASE SAVEPOINT event_sourcery_append"
 ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT event_sourcery_append"
 
 
-def begin_write(connection: Any, dialect_name: str, then: str = "") -> None:
+def begin_write(connection: Any, dialect_name: str, then: Sequence[str] = ()) -> None:
     """Make sure a write unit runs in a real transaction, whatever the engine's settings
     (pysqlite's autocommit recipes, ``isolation_level="AUTOCOMMIT"``): SQLite takes its
     write lock up front with BEGIN IMMEDIATE; PostgreSQL begins when in autocommit. The
@@ -152,11 +154,20 @@ def begin_write(connection: Any, dialect_name: str, then: str = "") -> None:
     if dialect_name == "sqlite":
         if not driver.in_transaction:
             driver.execute("BEGIN IMMEDIATE")
-        if then:
-            execute(connection, then)
+        for statement in then:
+            execute(connection, statement)
     elif getattr(driver, "autocommit", False) or then:
-        begin = "BEGIN; " if getattr(driver, "autocommit", False) else ""
-        execute(connection, f"{begin}{then}" or "BEGIN")
+        begin = ("BEGIN",) if getattr(driver, "autocommit", False) else ()
+        execute(connection, "; ".join((*begin, *then)))
+
+
+def begins_with_first_statement(connection: Any, dialect: Dialect) -> bool:
+    """Whether a write unit's BEGIN (and opening statements) can travel in one message with
+    its first statement: psycopg in autocommit (our PostgreSQL engines), whose client-side
+    binding sends several statements at once (``DriverStatement.run``'s ``before``)."""
+    return dialect.driver == "psycopg" and bool(
+        getattr(connection.dbapi_connection, "autocommit", False)
+    )
 
 
 def execute(connection: Any, sql: str) -> None:

@@ -48,12 +48,43 @@ class DriverStatement:
     def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         return values if self.order is None else tuple([values[key] for key in self.order])
 
-    def run(self, connection: DBAPIConnection, values: Mapping[str, Any]) -> list[Any]:
-        """Execute once; the rows it returns (RETURNING or SELECT), else []."""
+    def run(
+        self,
+        connection: DBAPIConnection,
+        values: Mapping[str, Any],
+        before: Sequence[str] = (),
+        after: Sequence[str] = (),
+    ) -> list[Any]:
+        """Execute once; the rows it returns (RETURNING or SELECT), else []. The statements
+        ``before`` and ``after`` (no parameters) travel in the same message: psycopg binds
+        the values client-side (escaped by its adapters) and sends all of them at once."""
+        if before or after:
+            return self._run_between(connection, values, before, after)
         params = self.bind(values)
         cursor = connection.cursor()
         try:
             cursor.execute(self.sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._as_sqlalchemy_error(error, params, connection, cursor) from error
+        finally:
+            cursor.close()
+
+    def _run_between(
+        self,
+        connection: DBAPIConnection,
+        values: Mapping[str, Any],
+        before: Sequence[str],
+        after: Sequence[str],
+    ) -> list[Any]:
+        from psycopg import ClientCursor  # only PostgreSQL through psycopg comes here
+
+        params = self.bind(values)
+        cursor = ClientCursor(connection.dbapi_connection)
+        try:
+            cursor.execute("; ".join((*before, self.sql, *after)), params)
+            for _ in before:
+                cursor.nextset()
             return list(cursor.fetchall()) if cursor.description else []
         except self.dialect.loaded_dbapi.Error as error:
             raise self._as_sqlalchemy_error(error, params, connection, cursor) from error

@@ -50,11 +50,14 @@ class SqlOutbox:
         self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
     ) -> list[Leased]:
         sql, time_in = self._sql, self._codec.time_in
-        with self.transactions.write(dialects.claim_start(self.transactions.dialect.name)) as conn:
+        unit = self.transactions.write(self._claim_start, deferred=True)
+        with unit as conn:
             lease = {"p_relay": relay_id, "p_now": time_in(now), "p_until": time_in(until)}
-            if sql.due_and_lease is not None:  # picked, locked and leased in one go
-                rows = sql.due_and_lease.run(conn, {**lease, "p_limit": limit})
+            if sql.due_and_lease is not None:  # picked and leased in one go, as it begins
+                params = {**lease, "p_limit": limit}
+                rows = sql.due_and_lease.run(conn, params, before=unit.opening())
             else:
+                unit.begin()
                 rows = sql.due.run(conn, {"p_now": time_in(now), "p_limit": limit})
             if not rows:
                 return []
@@ -127,9 +130,17 @@ class SqlOutbox:
             if done.status is EntryStatus.DELIVERED
             and (finished_at := done.attempt.finished_at) is not None
         ]
-        with self.transactions.write(self._record_start) as conn:
+        unit = self.transactions.write(self._record_start, deferred=True)
+        with unit as conn:
             if delivered:
-                sql.deliver.run(conn, {**lease, "p_delivered": json.dumps(delivered)})
+                params = {**lease, "p_delivered": json.dumps(delivered)}
+                opening = unit.opening()
+                if opening and len(delivered) == len(finished) and not released:
+                    # Nothing else to record: BEGIN, the deliveries and COMMIT in one go.
+                    sql.deliver.run(conn, params, before=opening, after=("COMMIT",))
+                    return
+                sql.deliver.run(conn, params, before=opening)
+            unit.begin()
             kept: set[int] = set()
             for done in finished:
                 if done.status is not EntryStatus.DELIVERED:
@@ -371,8 +382,12 @@ class SqlOutbox:
         return outbox_statements_for(self.transactions.dialect)
 
     @cached_property
-    def _record_start(self) -> str:
+    def _record_start(self) -> tuple[str, ...]:
         return dialects.record_start(self.transactions.dialect.name)
+
+    @cached_property
+    def _claim_start(self) -> tuple[str, ...]:
+        return dialects.claim_start(self.transactions.dialect.name)
 
     @cached_property
     def _codec(self) -> ValueCodec:

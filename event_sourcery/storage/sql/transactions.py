@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol
 
@@ -110,9 +110,12 @@ class EngineTransactions:
             threading.RLock() if serialize else nullcontext()
         )
 
-    def write(self, then: str = "") -> _PooledUnit:
-        """A unit of work that writes; ``then`` opens it (see ``dialects.begin_write``)."""
-        return _PooledUnit(self.engine, self._lock, writes=True, then=then)
+    def write(self, then: Sequence[str] = (), deferred: bool = False) -> _PooledUnit:
+        """A unit of work that writes; ``then`` opens it (see ``dialects.begin_write``).
+        ``deferred``: where the driver allows (``dialects.begins_with_first_statement``),
+        the BEGIN and ``then`` go with the unit's first statement, which must send
+        ``unit.opening()`` as its ``before``: one round trip fewer."""
+        return _PooledUnit(self.engine, self._lock, writes=True, then=then, deferred=deferred)
 
     def read(self) -> _PooledUnit:
         return _PooledUnit(self.engine, self._lock, writes=False)
@@ -128,21 +131,33 @@ class _PooledUnit:
     end, roll back on error, then give the connection back. A plain class rather than a
     generator context manager, as it runs on every append."""
 
-    __slots__ = ("_connection", "_engine", "_lock", "_then", "_writes")
+    __slots__ = ("_connection", "_deferred", "_engine", "_lock", "_opening", "_then", "_writes")
 
     def __init__(
-        self, engine: Engine, lock: AbstractContextManager[object], writes: bool, then: str = ""
+        self,
+        engine: Engine,
+        lock: AbstractContextManager[object],
+        writes: bool,
+        then: Sequence[str] = (),
+        deferred: bool = False,
     ) -> None:
         self._engine = engine
         self._lock = lock
         self._writes = writes
         self._then = then
+        self._deferred = deferred
+        self._opening: tuple[str, ...] = ()
 
     def __enter__(self) -> DBAPIConnection:
         self._lock.__enter__()
         try:
             self._connection = connection = self._engine.raw_connection()
-            if self._writes:
+            self._opening = ()
+            if self._deferred and dialects.begins_with_first_statement(
+                connection, self._engine.dialect
+            ):
+                self._opening = ("BEGIN", *self._then)
+            elif self._writes:
                 try:
                     dialects.begin_write(connection, self._engine.dialect.name, self._then)
                 except self._engine.dialect.loaded_dbapi.Error as error:
@@ -156,6 +171,17 @@ class _PooledUnit:
             self._lock.__exit__(None, None, None)
             raise
         return connection
+
+    def opening(self) -> tuple[str, ...]:
+        """The statements a deferred unit's first statement sends before itself (once; then
+        none): BEGIN and ``then``, or none if the unit has begun already."""
+        opening, self._opening = self._opening, ()
+        return opening
+
+    def begin(self) -> None:
+        """Send a deferred unit's opening now, for a first statement that cannot carry it."""
+        if opening := self.opening():
+            dialects.execute(self._connection, "; ".join(opening))
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         connection = self._connection

@@ -139,6 +139,15 @@ class OutboxContract(OutboxBase):
         assert [e.delivered_at for e in outbox.entries()] == [a.finished_at for a in attempts]
         assert [(a.number, a.relay_id, a.replay) for a in attempts] == [(1, "relay-1", False)] * 3
 
+    def test_a_relay_id_with_quotes_and_placeholders_is_stored_as_given(
+        self, outbox_store: EventStore, clock: ManualClock, publisher: RecordingPublisher
+    ) -> None:
+        relay_id = "o'neil \\ %s %(p_now)s; COMMIT; --"
+        outbox = Outbox(outbox_store, retry_policy=RETRY, clock=clock, relay_id=relay_id)
+        outbox_store.append(*deposits(1, 2), stream_id=uuid4())
+        assert outbox.run_once(publisher).delivered == 2
+        assert {a.relay_id for a in outbox.attempts()} == {relay_id}
+
     def test_a_batch_takes_at_most_limit_entries(
         self, outbox_store: EventStore, outbox: Outbox, publisher: RecordingPublisher
     ) -> None:
