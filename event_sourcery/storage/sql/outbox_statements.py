@@ -189,6 +189,9 @@ def _compile(dialect: Dialect) -> OutboxStatements:
     entry_of = _o.position == bindparam("p_position")
     no_lease = {"leased_by": null(), "leased_at": null(), "leased_until": null()}
     held = (_o.leased_by == bindparam("p_relay"), _o.leased_at == bindparam("p_leased_at"))
+    # PostgreSQL would rather scan the entries for the join than probe their key for each
+    # given row, unless told which positions to probe; SQLite probes, and with the same
+    # condition would scan the given rows once per entry instead.
     delivered = dialects.json_rows(
         name,
         "p_delivered",
@@ -197,6 +200,11 @@ def _compile(dialect: Dialect) -> OutboxStatements:
             "started_at": _a.started_at.type,
             "finished_at": _a.finished_at.type,
         },
+    )
+    probe_delivered = (
+        [dialects.is_one_of(name, _o.position, select(delivered.c.position))]
+        if name == "postgresql"
+        else []
     )
 
     def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
@@ -235,11 +243,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         deliver=compiled(
             update(outbox)
-            .where(
-                dialects.is_one_of(name, _o.position, select(delivered.c.position)),
-                _o.position == delivered.c.position,
-                *held,
-            )
+            .where(_o.position == delivered.c.position, *held, *probe_delivered)
             .values(
                 status=_DELIVERED,
                 attempts=_o.attempts + _ONE,
