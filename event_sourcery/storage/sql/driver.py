@@ -40,7 +40,8 @@ class DriverStatement:
     """For INSERTs: the columns that ``run_rows`` rows hold, in this order."""
     prepared_as: str = ""
     """PostgreSQL, run with ``before``/``after``: the name it is kept PREPAREd under on each
-    connection, so that the server plans it once (see ``dialects.OUTBOX_CLAIM_START``)."""
+    connection, so that the server plans it once (see ``dialects.OUTBOX_CLAIM_START``),
+    unless the psycopg connection's ``prepare_threshold`` is None."""
 
     @classmethod
     def compile(
@@ -92,9 +93,13 @@ class DriverStatement:
         from psycopg import ClientCursor  # only PostgreSQL through psycopg comes here
 
         params = self.bind(values)
-        cursor = ClientCursor(connection.dbapi_connection)
+        driver = connection.dbapi_connection
+        cursor = ClientCursor(driver)
+        # prepare_threshold=None is psycopg's switch for servers that cannot keep prepared
+        # statements (PgBouncer in transaction mode): honoured here too.
+        prepare = bool(self.prepared_as) and driver.prepare_threshold is not None
         try:
-            sql = self._prepared(connection, cursor) if self.prepared_as else self.sql
+            sql = self._prepared(connection, cursor) if prepare else self.sql
             cursor.execute("; ".join((*before, sql, *after)), params)
             for _ in before:
                 cursor.nextset()
