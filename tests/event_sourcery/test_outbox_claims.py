@@ -8,7 +8,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from event_sourcery import EntryStatus, StreamId, connect
 from event_sourcery.storage.sql.dialects import OUTBOX_RECORD_START
@@ -68,53 +68,3 @@ def test_a_claim_waits_for_an_outcome_being_recorded_and_keeps_the_stream_order(
     assert taken == []  # ...and then sees the first entry waiting, holding the second back
     assert [e.status for e in store.outbox.entries(stream=stream)] == [EntryStatus.PENDING] * 2
     store.close()
-
-
-def _prepared_on(engine: Engine) -> set[str]:
-    """The statements PREPAREd on the pool's connection (a relay's pool holds one)."""
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT name FROM pg_prepared_statements")
-        return {name for (name,) in cursor.fetchall()}
-    finally:
-        connection.close()
-
-
-def test_the_claim_and_the_deliveries_are_kept_prepared_on_the_relays_connection(
-    postgres_url: str,
-) -> None:
-    store = connect(postgres_url, with_outbox=True)
-    store.append(Deposited(amount=1), stream_id=uuid4())
-    try:
-        for _ in range(2):  # prepared once, then executed
-            while store.outbox.run_once(lambda recorded: None).claimed:
-                pass
-            store.append(Deposited(amount=2), stream_id=uuid4())
-        engine = store.storage.transactions.engine  # type: ignore[attr-defined]
-        assert {"event_sourcery_outbox_claim", "event_sourcery_outbox_deliver"} <= (
-            _prepared_on(engine)
-        )
-    finally:
-        store.close()
-
-
-def test_prepare_threshold_none_keeps_the_outbox_off_prepared_statements(
-    postgres_url: str,
-) -> None:
-    """For PgBouncer in transaction mode: psycopg's own switch turns ours off too."""
-    engine = create_engine(
-        postgres_url, isolation_level="AUTOCOMMIT", connect_args={"prepare_threshold": None}
-    )
-    store = connect(engine, with_outbox=True)
-    try:
-        mine = uuid4()
-        store.append(Deposited(amount=1), stream_id=mine)
-        while store.outbox.run_once(lambda recorded: None).claimed:
-            pass
-        [entry] = store.outbox.entries(stream=mine)
-        assert entry.status is EntryStatus.DELIVERED
-        assert not {name for name in _prepared_on(engine) if name.startswith("event_sourcery")}
-    finally:
-        store.close()
-        engine.dispose()

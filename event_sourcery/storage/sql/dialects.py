@@ -111,7 +111,6 @@ OUTBOX_CLAIM_START = (
     "SET LOCAL enable_sort = off",
     "SET LOCAL enable_bitmapscan = off",
     "SET LOCAL synchronous_commit = off",
-    "SET LOCAL plan_cache_mode = force_generic_plan",
 )
 """PostgreSQL: relays take turns to claim outbox entries (a transaction-scoped advisory
 lock; the number is an arbitrary constant of the library's own). The claim walks the
@@ -119,15 +118,10 @@ pending entries in position order and stops at its limit; on a table without sta
 yet (just created, or just filled) the planner would rather collect every pending entry
 and sort them, so the claim's transaction turns that plan off. A claim need not wait for
 the disk: a lease lost in a crash only means the entry is claimed again (delivery is at
-least once anyway); the outcomes a relay records are committed durably. The claim and the
-deliveries are kept prepared, with one generic plan each: planning the claim took about
-as long as running it."""
+least once anyway); the outcomes a relay records are committed durably."""
 
 
-OUTBOX_RECORD_START = (
-    "SELECT pg_advisory_xact_lock_shared(7461540432168870721)",
-    "SET LOCAL plan_cache_mode = force_generic_plan",
-)
+OUTBOX_RECORD_START = ("SELECT pg_advisory_xact_lock_shared(7461540432168870721)",)
 """PostgreSQL: outcomes are recorded between claims, never during one: a claim reads which
 entries hold their streams back, and an outcome recorded meanwhile (an earlier entry
 failing, say) would be missed by the rows it already read."""

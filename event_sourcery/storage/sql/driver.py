@@ -9,7 +9,6 @@ types in ``types.py`` adapt them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,10 +22,6 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-_PREPARED = "event_sourcery_prepared"
-"""The key of a pooled connection's ``info`` that names the statements PREPAREd on it."""
-_NO_SUCH_PREPARED_STATEMENT = "26000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,25 +33,17 @@ class DriverStatement:
     dialect: Dialect = field(compare=False, repr=False)
     columns: tuple[str, ...] = ()
     """For INSERTs: the columns that ``run_rows`` rows hold, in this order."""
-    prepared_as: str = ""
-    """PostgreSQL, run with ``before``/``after``: the name it is kept PREPAREd under on each
-    connection, so that the server plans it once (see ``dialects.OUTBOX_CLAIM_START``),
-    unless the psycopg connection's ``prepare_threshold`` is None."""
 
     @classmethod
     def compile(
-        cls,
-        statement: ClauseElement,
-        dialect: Dialect,
-        columns: Sequence[str] = (),
-        prepared_as: str = "",
+        cls, statement: ClauseElement, dialect: Dialect, columns: Sequence[str] = ()
     ) -> DriverStatement:
         compiled = statement.compile(dialect=dialect, column_keys=list(columns) or None)
         assert isinstance(compiled, SQLCompiler)
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
         if columns and order is not None and order != tuple(columns):
             raise ValueError(f"compiled parameter order {order} is not {tuple(columns)}")
-        return cls(compiled.string, order, dialect, tuple(columns), prepared_as)
+        return cls(compiled.string, order, dialect, tuple(columns))
 
     def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         return values if self.order is None else tuple([values[key] for key in self.order])
@@ -93,36 +80,16 @@ class DriverStatement:
         from psycopg import ClientCursor  # only PostgreSQL through psycopg comes here
 
         params = self.bind(values)
-        driver = connection.dbapi_connection
-        cursor = ClientCursor(driver)
-        # prepare_threshold=None is psycopg's switch for servers that cannot keep prepared
-        # statements (PgBouncer in transaction mode): honoured here too.
-        prepare = bool(self.prepared_as) and driver.prepare_threshold is not None
+        cursor = ClientCursor(connection.dbapi_connection)
         try:
-            sql = self._prepared(connection, cursor) if prepare else self.sql
-            cursor.execute("; ".join((*before, sql, *after)), params)
+            cursor.execute("; ".join((*before, self.sql, *after)), params)
             for _ in before:
                 cursor.nextset()
             return list(cursor.fetchall()) if cursor.description else []
         except self.dialect.loaded_dbapi.Error as error:
-            if getattr(error, "sqlstate", None) == _NO_SUCH_PREPARED_STATEMENT:
-                connection.info.get(_PREPARED, set()).discard(self.prepared_as)
             raise self._as_sqlalchemy_error(error, params, connection, cursor) from error
         finally:
             cursor.close()
-
-    def _prepared(self, connection: DBAPIConnection, cursor: Any) -> str:
-        """PREPARE this statement on the connection unless done already (the pool keeps
-        ``info`` as long as the driver connection lives); the EXECUTE that runs it."""
-        names = list(dict.fromkeys(_PLACEHOLDER.findall(self.sql)))
-        prepared: set[str] = connection.info.setdefault(_PREPARED, set())
-        if self.prepared_as not in prepared:
-            body = self.sql
-            for number, name in enumerate(names, 1):
-                body = body.replace(f"%({name})s", f"${number}")
-            cursor.execute(f"PREPARE {self.prepared_as} AS {body.replace('%%', '%')}")
-            prepared.add(self.prepared_as)
-        return f"EXECUTE {self.prepared_as}({', '.join(f'%({name})s' for name in names)})"
 
     def run_rows(self, connection: DBAPIConnection, rows: Sequence[tuple[Any, ...]]) -> None:
         """executemany with rows that hold ``columns`` in order."""

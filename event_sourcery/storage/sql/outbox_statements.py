@@ -207,8 +207,8 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         else []
     )
 
-    def compiled(statement: ClauseElement, prepared_as: str = "") -> DriverStatement:
-        return DriverStatement.compile(statement, dialect, prepared_as=prepared_as)
+    def compiled(statement: ClauseElement, columns: tuple[str, ...] = ()) -> DriverStatement:
+        return DriverStatement.compile(statement, dialect, columns)
 
     return OutboxStatements(
         insert_entries=compiled(
@@ -216,11 +216,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         ),
         delete_entries=compiled(delete(outbox).where(_o.event_uuid.in_(uuids))),
         due=compiled(due),
-        due_and_lease=(
-            compiled(_due_and_lease(picking, now), "event_sourcery_outbox_claim")
-            if name == "postgresql"
-            else None
-        ),
+        due_and_lease=compiled(_due_and_lease(picking, now)) if name == "postgresql" else None,
         abandon=compiled(
             update(outbox)
             .where(entry_of)
@@ -257,8 +253,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
                 delivered_by=bindparam("p_relay"),
                 delivery_started_at=delivered.c.started_at,
                 **no_lease,
-            ),
-            "event_sourcery_outbox_deliver",
+            )
         ),
         finish=compiled(
             update(outbox)
