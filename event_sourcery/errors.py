@@ -29,6 +29,7 @@ EventStoreError
 └── OutboxError
     ├── InvalidOutboxSetting     a retry policy, lease, limit or selection that is not one
     ├── OutboxUnsupported        a storage backend without an outbox
+    ├── OutboxSchemaOutdated     outbox tables from an earlier version, not yet upgraded
     ├── EventGone                an outbox entry whose event was deleted before delivery
     └── PublishFailed            a publisher could not hand an event over (broker down...)
 
@@ -40,6 +41,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from uuid import UUID
 
     from event_sourcery.streams import StreamId
@@ -371,6 +373,20 @@ class OutboxUnsupported(OutboxError):
     def __init__(self, backend: str) -> None:
         super().__init__(
             f"{backend} has no outbox: implement Storage.outbox() to deliver events from it"
+        )
+
+
+class OutboxSchemaOutdated(OutboxError):
+    """The outbox table lacks columns this version writes (made by an earlier version,
+    where ``create_tables=False`` left the upgrade to the caller's migrations)."""
+
+    def __init__(self, table: str, columns: Sequence[str], reason: str) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        super().__init__(
+            f"{table} lacks columns this version writes ({', '.join(columns)}): {reason}. "
+            "connect() or create_schema() adds them; with migrations, add them as the "
+            "README's Upgrading paragraph shows. Nothing was claimed"
         )
 
 

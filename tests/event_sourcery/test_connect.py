@@ -8,7 +8,15 @@ from uuid import uuid4
 
 import pytest
 
-from event_sourcery import InMemoryStorage, SqlStorage, StoreUnavailable, UnsupportedURL, connect
+from event_sourcery import (
+    EntryStatus,
+    InMemoryStorage,
+    OutboxSchemaOutdated,
+    SqlStorage,
+    StoreUnavailable,
+    UnsupportedURL,
+    connect,
+)
 from event_sourcery.testing.events import Deposited
 
 
@@ -174,3 +182,20 @@ def test_outbox_tables_from_before_deliveries_were_kept_on_entries_are_brought_u
     [attempt] = reopened.outbox.attempts()
     assert (attempt.number, attempt.relay_id) == (1, reopened.outbox.relay_id)
     reopened.close()
+
+
+def test_a_relay_on_outbox_tables_left_unmigrated_refuses_before_claiming(tmp_path: Path) -> None:
+    path = tmp_path / "unmigrated.db"
+    store = connect(f"sqlite:///{path}", with_outbox=True)
+    store.append(Deposited(amount=1), stream_id=uuid4())
+    store.close()
+    with sqlite3.connect(path) as db:  # as the outbox's first version made the table
+        db.execute("ALTER TABLE event_sourcery_outbox DROP COLUMN delivered_by")
+    unmigrated = connect(f"sqlite:///{path}", with_outbox=True, create_tables=False)
+    published: list[object] = []
+    with pytest.raises(OutboxSchemaOutdated, match="delivered_by"):
+        unmigrated.outbox.run_once(published.append)
+    assert published == []
+    [entry] = unmigrated.outbox.entries()
+    assert (entry.status, entry.attempts, entry.leased_by) == (EntryStatus.PENDING, 0, None)
+    unmigrated.close()

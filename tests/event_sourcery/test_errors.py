@@ -29,6 +29,9 @@ SAMPLES: list[errors.EventStoreError] = [
     errors.InvalidOutboxSetting("lease", "-1 is not a number of seconds > 0"),
     errors.OutboxUnsupported("MyStorage"),
     errors.EventGone(uuid4(), 7),
+    errors.OutboxSchemaOutdated(
+        "event_sourcery_outbox", ["delivered_by"], "no such column: delivered_by"
+    ),
     errors.PublishFailed("amqp://guest:***@127.0.0.1:5672/%2F", "connection refused"),
     errors.UnsupportedSchemaVersion(STREAM, 4, 17, "OrderPlaced", "written at version 3"),
     errors.InvalidSnapshot(STREAM, 9, "the stream is at version 4"),

@@ -8,14 +8,16 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
-from event_sourcery import EntryStatus, StreamId, connect
+from event_sourcery import ConcurrentStreamWriteError, EntryStatus, StreamId, connect
 from event_sourcery.storage.sql.dialects import OUTBOX_RECORD_START
 from event_sourcery.testing.clock import ManualClock
 from event_sourcery.testing.events import Deposited
 
 pytestmark = pytest.mark.postgres
+OUTBOX_LOCK = 7461540432168870721
+"""The advisory lock claims take (``dialects.OUTBOX_CLAIM_START``)."""
 
 
 def test_a_claim_waits_for_an_outcome_being_recorded_and_keeps_the_stream_order(
@@ -68,3 +70,67 @@ def test_a_claim_waits_for_an_outcome_being_recorded_and_keeps_the_stream_order(
     assert taken == []  # ...and then sees the first entry waiting, holding the second back
     assert [e.status for e in store.outbox.entries(stream=stream)] == [EntryStatus.PENDING] * 2
     store.close()
+
+
+def test_a_refused_append_on_the_relays_engine_leaves_the_next_batches_whole(
+    postgres_url: str,
+) -> None:
+    """psycopg's rollback deallocates its prepared statements; a relay sharing the engine
+    must claim and record as before."""
+    store = connect(postgres_url, with_outbox=True)
+    try:
+        stream = uuid4()
+        for amount in range(6):  # enough for psycopg to prepare the append
+            store.append(Deposited(amount=amount), stream_id=stream, expected_version=amount)
+        with pytest.raises(ConcurrentStreamWriteError):
+            store.append(Deposited(amount=9), stream_id=stream, expected_version=0)
+        while store.outbox.run_once(lambda recorded: None, limit=4).claimed:
+            pass
+        entries = store.outbox.entries(stream=stream)
+        assert [e.status for e in entries] == [EntryStatus.DELIVERED] * 6
+        assert [a.number for e in entries for a in store.outbox.attempts(e)] == [1] * 6
+    finally:
+        store.close()
+
+
+def test_a_record_that_times_out_on_the_claim_lock_leaves_the_relay_running(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = make_url(postgres_url)
+    impatient = url.update_query_dict({"options": f"{url.query['options']} -clock_timeout=200"})
+    store = connect(impatient, with_outbox=True)
+    store.append(Deposited(amount=1), stream_id=uuid4())
+    claiming_engine = create_engine(postgres_url)
+    claiming = claiming_engine.connect()
+
+    def publisher(recorded: object) -> None:
+        if not claiming.in_transaction():  # a claim elsewhere holds the lock from now on
+            claiming.execute(text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})"))
+            raise RuntimeError("the broker is down")
+
+    stop = threading.Event()
+    died: list[BaseException] = []
+
+    def relay() -> None:
+        try:
+            store.outbox.run(publisher, stop_event=stop, handle_signals=False, poll_interval=0.05)
+        except BaseException as error:  # what this test is about
+            died.append(error)
+
+    caplog.set_level("WARNING", logger="event_sourcery.outbox")
+    thread = threading.Thread(target=relay)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "database failed" not in caplog.text and thread.is_alive():
+            assert time.monotonic() < deadline, "the relay never met the lock"
+            time.sleep(0.05)
+    finally:
+        claiming.rollback()
+        claiming.close()
+        claiming_engine.dispose()
+        stop.set()
+        thread.join(timeout=20)
+        store.close()
+    assert died == []
+    assert "lock timeout" in caplog.text

@@ -10,7 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 
+from event_sourcery.errors import OutboxSchemaOutdated
 from event_sourcery.outbox.entries import (
     ABANDONED_MESSAGE,
     Attempt,
@@ -25,11 +27,13 @@ from event_sourcery.records import RawEvent
 from event_sourcery.storage.sql import dialects
 from event_sourcery.storage.sql.driver import DriverStatement, ValueCodec
 from event_sourcery.storage.sql.outbox_statements import (
+    DELIVERY_COLUMNS,
     OutboxStatements,
     outbox_statements_for,
     purgeable,
     selected,
 )
+from event_sourcery.storage.sql.tables import outbox
 from event_sourcery.storage.sql.transactions import EngineTransactions
 from event_sourcery.streams import StreamId
 
@@ -45,10 +49,23 @@ class SqlOutbox:
     def __init__(self, transactions: EngineTransactions) -> None:
         self.transactions = transactions
         self._queries: dict[tuple[Any, ...], DriverStatement] = {}
+        self._schema_checked = False
+
+    def _check_schema(self) -> None:
+        """Before the first claim: the columns a delivery writes are there. Otherwise a
+        relay would publish a batch and then fail to record it, again and again."""
+        try:
+            with self.transactions.read() as conn:
+                self._sql.delivery_columns.run(conn, {})
+        except DBAPIError as error:
+            raise OutboxSchemaOutdated(outbox.name, DELIVERY_COLUMNS, str(error.orig)) from None
+        self._schema_checked = True
 
     def claim(
         self, relay_id: str, now: datetime, until: datetime, limit: int, max_failures: int
     ) -> list[Leased]:
+        if not self._schema_checked:
+            self._check_schema()
         sql, time_in = self._sql, self._codec.time_in
         unit = self.transactions.write(self._claim_start, deferred=True)
         with unit as conn:

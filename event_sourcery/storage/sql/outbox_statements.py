@@ -57,6 +57,9 @@ _NEW_ENTRY_WIDTH = 11
 """A new entry sets the columns up to ``next_attempt_at``; the others start NULL."""
 EVENT_COLUMNS = ("schema_version", "data", "context", "created_at", "name")
 """What a leased entry's row adds: its event's (NULL when the event is gone) and stream name."""
+DELIVERY_COLUMNS = ("delivery_number", "delivered_by", "delivery_started_at")
+"""The columns that keep a relay's delivering attempt on its entry (added after the first
+version of the table)."""
 ATTEMPT_COLUMNS = (
     "position",
     "number",
@@ -122,6 +125,8 @@ class OutboxStatements:
     delivering attempts kept on the entries, in (position, number) order."""
     every_attempt: DriverStatement
     counts: DriverStatement
+    delivery_columns: DriverStatement
+    """No rows; fails if the table lacks ``DELIVERY_COLUMNS``."""
     requeue: DriverStatement
     """Dead entries among p_positions back to pending, due p_now; returns them."""
 
@@ -290,6 +295,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         attempts_of=compiled(_attempts(in_attempt_positions, in_positions)),
         every_attempt=compiled(_attempts()),
         counts=compiled(select(_o.status, func.count()).group_by(_o.status)),
+        delivery_columns=compiled(select(*[_o[c] for c in DELIVERY_COLUMNS]).where(false())),
         requeue=compiled(
             update(outbox)
             .where(in_positions, _o.status == _DEAD)

@@ -179,9 +179,17 @@ class _PooledUnit:
         return opening
 
     def begin(self) -> None:
-        """Send a deferred unit's opening now, for a first statement that cannot carry it."""
+        """Send a deferred unit's opening now, for a first statement that cannot carry it;
+        a driver error arrives as SQLAlchemy's, as a statement's would."""
         if opening := self.opening():
-            dialects.execute(self._connection, "; ".join(opening))
+            sql = "; ".join(opening)
+            try:
+                dialects.execute(self._connection, sql)
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                dialect = self._engine.dialect
+                raise as_sqlalchemy_error(
+                    dialect, error, sql, connection=self._connection
+                ) from error
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         connection = self._connection
