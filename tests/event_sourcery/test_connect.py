@@ -7,6 +7,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import Engine, make_url, text
 
 from event_sourcery import (
     EntryStatus,
@@ -199,3 +200,33 @@ def test_a_relay_on_outbox_tables_left_unmigrated_refuses_before_claiming(tmp_pa
     [entry] = unmigrated.outbox.entries()
     assert (entry.status, entry.attempts, entry.leased_by) == (EntryStatus.PENDING, 0, None)
     unmigrated.close()
+
+
+@pytest.mark.postgres
+def test_postgresql_outbox_tables_from_before_are_brought_up_to_date(
+    postgres_url: str, postgres_engine: Engine
+) -> None:
+    schema = f"es_upgrade_{uuid4().hex[:8]}"  # a schema of its own: its columns get dropped
+    with postgres_engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        with connect(url, with_outbox=True) as store:
+            store.append(Deposited(amount=1), stream_id=uuid4())
+        with postgres_engine.begin() as conn:
+            conn.execute(
+                text(
+                    f'ALTER TABLE "{schema}".event_sourcery_outbox DROP COLUMN delivery_number, '
+                    "DROP COLUMN delivered_by, DROP COLUMN delivery_started_at"
+                )
+            )
+        with connect(url, with_outbox=True) as reopened:
+            assert reopened.outbox.run_once(lambda recorded: None).delivered == 1
+            [attempt] = reopened.outbox.attempts()
+            assert (attempt.number, attempt.relay_id) == (1, reopened.outbox.relay_id)
+            [entry] = reopened.outbox.entries()
+            assert attempt.finished_at == entry.delivered_at
+            assert attempt.started_at <= entry.delivered_at
+    finally:
+        with postgres_engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
