@@ -94,6 +94,22 @@ class Attempt:
     replay: bool
     """True for a re-delivery asked for with ``Outbox.replay``."""
 
+    @classmethod
+    def abandoned(cls, entry: OutboxEntry, now: datetime) -> Attempt:
+        """The attempt of the relay whose lease on ``entry`` ran out, as whoever finds the
+        lease expired at ``now`` records it."""
+        return cls(
+            position=entry.position,
+            number=entry.attempts + 1,
+            relay_id=entry.leased_by or "",
+            started_at=entry.leased_at or now,
+            finished_at=now,
+            outcome=Outcome.ABANDONED,
+            error_type=None,
+            error_message=ABANDONED_MESSAGE,
+            replay=False,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Selection:

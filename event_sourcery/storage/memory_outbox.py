@@ -14,7 +14,6 @@ from event_sourcery.outbox.entries import (
     Finished,
     Leased,
     OutboxEntry,
-    Outcome,
     Selection,
 )
 from event_sourcery.records import RawEvent
@@ -86,23 +85,11 @@ class InMemoryOutbox:
 
     def _abandon(self, entry: OutboxEntry, now: datetime) -> OutboxEntry:
         """Record the attempt of a relay whose lease ran out as abandoned."""
-        number = entry.attempts + 1
-        self._attempts[entry.position].append(
-            Attempt(
-                position=entry.position,
-                number=number,
-                relay_id=entry.leased_by or "",
-                started_at=entry.leased_at or now,
-                finished_at=now,
-                outcome=Outcome.ABANDONED,
-                error_type=None,
-                error_message=ABANDONED_MESSAGE,
-                replay=False,
-            )
-        )
+        attempt = Attempt.abandoned(entry, now)
+        self._attempts[entry.position].append(attempt)
         return replace(
             entry,
-            attempts=number,
+            attempts=attempt.number,
             failures=entry.failures + 1,
             last_error=ABANDONED_MESSAGE,
             leased_by=None,

@@ -102,21 +102,8 @@ class SqlOutbox:
         """Record the attempts of relays whose leases ran out and count them as failures;
         the entries in ``dead`` have had their last, the others take the new ``lease``."""
         relay_id, now, until = lease
-        attempts = [
-            Attempt(
-                position=entry.position,
-                number=entry.attempts + 1,
-                relay_id=entry.leased_by or "",
-                started_at=entry.leased_at or now,
-                finished_at=now,
-                outcome=Outcome.ABANDONED,
-                error_type=None,
-                error_message=ABANDONED_MESSAGE,
-                replay=False,
-            )
-            for entry in lost
-        ]
-        self._sql.insert_attempts.run(conn, [self._attempt_row(a) for a in attempts])
+        attempts = [self._attempt_row(Attempt.abandoned(entry, now)) for entry in lost]
+        self._sql.insert_attempts.run(conn, attempts)
         time_in = self._codec.time_in
         leased = {"p_relay": relay_id, "p_leased_at": time_in(now), "p_until": time_in(until)}
         gone = {"p_status": EntryStatus.DEAD.value, "p_next": None} | dict.fromkeys(leased)
