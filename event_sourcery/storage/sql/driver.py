@@ -58,31 +58,11 @@ class DriverStatement:
         """Execute once; the rows it returns (RETURNING or SELECT), else []. The statements
         ``before`` and ``after`` (no parameters) travel in the same message: psycopg binds
         the values client-side (escaped by its adapters) and sends all of them at once."""
-        if before or after:
-            return self._run_between(connection, values, before, after)
         params = self.bind(values)
-        cursor = connection.cursor()
+        framed = bool(before or after)
+        cursor = _client_cursor(connection) if framed else connection.cursor()
         try:
-            cursor.execute(self.sql, params)
-            return list(cursor.fetchall()) if cursor.description else []
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._as_sqlalchemy_error(error, params, connection, cursor) from error
-        finally:
-            cursor.close()
-
-    def _run_between(
-        self,
-        connection: DBAPIConnection,
-        values: Mapping[str, Any],
-        before: Sequence[str],
-        after: Sequence[str],
-    ) -> list[Any]:
-        from psycopg import ClientCursor  # only PostgreSQL through psycopg comes here
-
-        params = self.bind(values)
-        cursor = ClientCursor(connection.dbapi_connection)
-        try:
-            cursor.execute("; ".join((*before, self.sql, *after)), params)
+            cursor.execute("; ".join((*before, self.sql, *after)) if framed else self.sql, params)
             for _ in before:
                 cursor.nextset()
             return list(cursor.fetchall()) if cursor.description else []
@@ -149,6 +129,14 @@ class BulkInsert:
             ) from error
         finally:
             cursor.close()
+
+
+def _client_cursor(connection: DBAPIConnection) -> Any:
+    """A psycopg cursor that binds values client-side, so that one message can carry
+    several statements (only PostgreSQL through psycopg is asked for one)."""
+    from psycopg import ClientCursor
+
+    return ClientCursor(connection.dbapi_connection)
 
 
 def once_per_dialect(compile_for: Callable[[Dialect], T]) -> Callable[[Dialect], T]:
