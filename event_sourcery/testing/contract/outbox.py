@@ -10,7 +10,7 @@ import pytest
 
 from event_sourcery.errors import ConcurrentStreamWriteError
 from event_sourcery.event_store import EventStore
-from event_sourcery.outbox.entries import EntryStatus, OutboxFilter, Outcome
+from event_sourcery.outbox.entries import ABANDONED_MESSAGE, EntryStatus, OutboxFilter, Outcome
 from event_sourcery.outbox.outbox import Outbox
 from event_sourcery.outbox.retry import RetryPolicy
 from event_sourcery.registry import EventRegistry
@@ -300,10 +300,12 @@ class OutboxContract(OutboxBase):
     ) -> None:
         outbox_store.append(Deposited(amount=1), stream_id=uuid4())
         dying = Outbox(outbox_store, clock=clock, relay_id="dying", lease=30)
-        dying.storage.claim("dying", clock.now, clock.now + timedelta(seconds=30), 10, 10)
+        leased_at = clock.now
+        dying.storage.claim("dying", leased_at, leased_at + timedelta(seconds=30), 10, 10)
         taker = Outbox(outbox_store, clock=clock, relay_id="taker", retry_policy=RETRY)
         assert taker.run_once(publisher).claimed == 0
         clock.advance(30)
+        taken_at = clock.now
         assert taker.run_once(publisher).delivered == 1
         [entry] = taker.entries()
         attempts = taker.attempts(entry)
@@ -311,7 +313,15 @@ class OutboxContract(OutboxBase):
             (1, "dying", Outcome.ABANDONED),
             (2, "taker", Outcome.DELIVERED),
         ]
-        assert (entry.status, entry.attempts) == (EntryStatus.DELIVERED, 2)
+        lost = attempts[0]
+        assert (lost.started_at, lost.finished_at) == (leased_at, taken_at)
+        assert (lost.error_type, lost.error_message, lost.replay) == (
+            None,
+            ABANDONED_MESSAGE,
+            False,
+        )
+        assert (entry.status, entry.attempts, entry.failures) == (EntryStatus.DELIVERED, 2, 1)
+        assert (entry.last_error, entry.leased_by) == (ABANDONED_MESSAGE, None)
 
     def test_a_relay_whose_lease_was_taken_over_records_nothing_over_it(
         self, outbox_store: EventStore, clock: ManualClock, publisher: RecordingPublisher

@@ -10,7 +10,7 @@ import pytest
 
 from event_sourcery.errors import InvalidOutboxSetting
 from event_sourcery.event_store import EventStore
-from event_sourcery.outbox.entries import EntryStatus, Outcome
+from event_sourcery.outbox.entries import ABANDONED_MESSAGE, EntryStatus, Outcome
 from event_sourcery.outbox.outbox import Outbox
 from event_sourcery.outbox.retry import RetryPolicy
 from event_sourcery.testing.clock import ManualClock
@@ -57,6 +57,8 @@ class OutboxLeaseContract(OutboxBase):
         assert heir.run_once(publisher).claimed == 0
         [entry] = heir.entries()
         assert (entry.status, entry.failures, entry.attempts) == (EntryStatus.DEAD, 2, 2)
+        assert (entry.last_error, entry.next_attempt_at) == (ABANDONED_MESSAGE, None)
+        assert (entry.leased_by, entry.leased_at, entry.leased_until) == (None, None, None)
         assert [(a.number, a.relay_id, a.outcome) for a in heir.attempts(entry)] == [
             (1, "first", Outcome.FAILED),
             (2, "dying", Outcome.ABANDONED),
