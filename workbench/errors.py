@@ -1,0 +1,48 @@
+"""The workbench's errors. Every one is a ``WorkbenchError``; each also subclasses the
+built-in error it refines, so generic handlers keep working::
+
+    WorkbenchError
+    ├── InvalidFilter (ValueError)        a filter or argument the workbench cannot use
+    ├── ReadOnlyWorkbench (PermissionError) a write (replay) asked of a read-only workbench
+    ├── StateNotFound (LookupError)       no state at that version or moment of a stream
+    └── NoAggregateFor (LookupError)      no aggregate class rebuilds that stream
+"""
+
+from __future__ import annotations
+
+from event_sourcery import StreamId
+
+
+class WorkbenchError(Exception):
+    """Base of every error the workbench raises itself."""
+
+
+class InvalidFilter(WorkbenchError, ValueError):
+    """A filter or argument the workbench cannot use; the message names it."""
+
+
+class ReadOnlyWorkbench(WorkbenchError, PermissionError):
+    """A write asked of a read-only workbench."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"{action} writes to the store; open the workbench with read_only=False to allow it"
+        )
+
+
+class StateNotFound(WorkbenchError, LookupError):
+    """A stream has no state at the version or moment asked for."""
+
+    def __init__(self, stream: StreamId, reason: str) -> None:
+        self.stream = stream
+        super().__init__(f"stream {stream.name or stream.uuid}: {reason}")
+
+
+class NoAggregateFor(WorkbenchError, LookupError):
+    """No aggregate class is known to rebuild a stream (or a snapshot's state)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"no aggregate class rebuilds {what}: pass aggregate=YourAggregate, or name the "
+            "module that defines it in Workbench.open(..., app=...)"
+        )
