@@ -67,7 +67,14 @@ from event_sourcery.outbox.entries import (
 from event_sourcery.outbox.outbox import Outbox, ReplayReport
 from event_sourcery.outbox.relay import OutboxRelay, Publisher, RelayReport
 from event_sourcery.outbox.retry import RetryPolicy
-from event_sourcery.records import Envelope, Page, RawEvent, Recorded, RecordedSnapshot
+from event_sourcery.records import (
+    Envelope,
+    Page,
+    RawEvent,
+    Recorded,
+    RecordedSnapshot,
+    StreamInfo,
+)
 from event_sourcery.registry import EventRegistry, Upcaster, default_registry, upcaster
 from event_sourcery.storage.memory import InMemoryStorage
 from event_sourcery.storage.outbox import OutboxStorage
@@ -154,6 +161,7 @@ __all__ = [
     "StoreBusy",
     "StoreUnavailable",
     "StreamId",
+    "StreamInfo",
     "StreamNameConflict",
     "Subscription",
     "UndecodableEvent",

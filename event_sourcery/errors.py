@@ -9,7 +9,7 @@ EventStoreError
 ├── DuplicateEventId             an event uuid that is already stored
 ├── InvalidEnvelope              an envelope that cannot be stored (naive time, NUL, bad field)
 ├── InvalidStreamId              a stream id that is not a UUID/StreamId, or an unusable name
-├── InvalidRange                 a version, bound or moment that is not one
+├── InvalidRange                 a version, bound, moment, limit or filter that is not one
 ├── UndecodableEvent             a stored row its registered class cannot read
 │   └── UnsupportedSchemaVersion a row written at a schema version the code cannot reach
 ├── InvalidSnapshot              a snapshot at a version the stream does not have
@@ -152,7 +152,8 @@ class InvalidStreamId(EventStoreError, ValueError):
 
 
 class InvalidRange(EventStoreError, ValueError):
-    """A version, range bound or moment that is not one (a str, a naive datetime...)."""
+    """A version, range bound, moment, limit or filter that is not one (a str, a naive
+    datetime, categories given as one str...)."""
 
     def __init__(
         self, label: str, value: object, problem: str = "not a version: use an int or None"

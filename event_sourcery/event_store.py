@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from functools import cached_property
 from typing import Self
 from uuid import UUID
@@ -26,23 +25,22 @@ from event_sourcery.outbox.entries import OutboxFilter, mark_for_outbox, outbox_
 from event_sourcery.outbox.outbox import Outbox
 from event_sourcery.records import (
     Envelope,
-    Page,
     RawEvent,
     Recorded,
     RecordedSnapshot,
-    aware_moment,
 )
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode_all, encode
 from event_sourcery.storage.protocol import Storage
-from event_sourcery.storage.reading import Horizon, ReadFilter
+from event_sourcery.storage.reading import Horizon
 from event_sourcery.streams import StreamId
 from event_sourcery.subscriptions.listeners import Listener, Listeners
 from event_sourcery.subscriptions.subscription import Subscription
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion, Versioning, is_whole
+from event_sourcery.whole_store import WholeStoreReads
 
 
-class EventStore:
+class EventStore(WholeStoreReads):
     """Appends and loads streams of events over one storage backend.
 
     Values from callers become typed objects here (``StreamId``, ``ExpectedVersion``,
@@ -154,95 +152,18 @@ class EventStore:
         [new] = encode([snapshot], self.registry)
         self.storage.save_snapshot(stream, version, new)
 
-    def snapshots(self, stream_id: UUID | StreamId) -> list[Recorded[Event]]:
-        """The stream's snapshots, oldest version first, decoded (``RecordedSnapshot``)."""
+    def snapshots(self, stream_id: UUID | StreamId | None = None) -> list[Recorded[Event]]:
+        """The stream's snapshots, oldest version first (of two at one version, the earlier
+        saved first), decoded (``RecordedSnapshot``); None: every stream's (see
+        ``snapshots_raw``)."""
         with collector_paused():
             raws = self.snapshots_raw(stream_id)
             return decode_all(raws, self.registry, RecordedSnapshot)
 
-    def snapshots_raw(self, stream_id: UUID | StreamId) -> list[RawEvent]:
-        """The stream's snapshots undecoded, each with its version, time, type and JSON."""
-        return self.storage.snapshots(StreamId.of(stream_id))
-
-    def read_all(
-        self,
-        after: int = 0,
-        limit: int | None = None,
-        *,
-        types: Iterable[type[Event] | str] | None = None,
-        categories: Iterable[str | None] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[Recorded[Event]]:
-        """Events of every stream after position ``after`` (exclusive), in position order,
-        at most ``limit``. ``types`` (classes, with their subclasses, or stored names),
-        ``categories`` (None: streams without one) and the recording time
-        (``since <= created_at < until``) filter them, combined. Never returns an event
-        past ``position``, so a reader that goes on from the last position it got skips
-        nothing that commits later."""
-        return self.read_page(
-            after, limit, types=types, categories=categories, since=since, until=until
-        ).events
-
-    def read_page(
-        self,
-        after: int = 0,
-        limit: int | None = None,
-        *,
-        types: Iterable[type[Event] | str] | None = None,
-        categories: Iterable[str | None] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> Page:
-        """``read_all`` with the position to go on from (``Page.position``): a reader
-        with filters moves past the events they left out without reading them again."""
-        raws, position = self._read_all_raw(
-            after, limit, types=types, categories=categories, since=since, until=until
-        )
-        with collector_paused():
-            return Page(decode_all(raws, self.registry), position)
-
-    def read_all_raw(
-        self,
-        after: int = 0,
-        limit: int | None = None,
-        *,
-        types: Iterable[type[Event] | str] | None = None,
-        categories: Iterable[str | None] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[RawEvent]:
-        """``read_all`` undecoded: type names and JSON, for tools."""
-        return self._read_all_raw(
-            after, limit, types=types, categories=categories, since=since, until=until
-        )[0]
-
-    def _read_all_raw(
-        self,
-        after: int,
-        limit: int | None,
-        *,
-        types: Iterable[type[Event] | str] | None,
-        categories: Iterable[str | None] | None,
-        since: datetime | None,
-        until: datetime | None,
-    ) -> tuple[list[RawEvent], int]:
-        """The events read and the position to go on from."""
-        if not is_whole(after):
-            raise InvalidRange("after", after, "not a position: use an int >= 0")
-        if limit is not None and not is_whole(limit):
-            raise InvalidRange("limit", limit, "not a number of events: use an int >= 0 or None")
-        read = ReadFilter(
-            types=None if types is None else self.registry.names_for(types),
-            categories=None if categories is None else tuple(c or "" for c in categories),
-            since=aware_moment(since, "since"),
-            until=aware_moment(until, "until"),
-        )
-        with collector_paused():
-            raws, horizon = self.storage.read_all(after, limit, read)
-        if limit is not None and len(raws) >= limit:  # stopped at the limit
-            return raws, raws[-1].position if raws else after
-        return raws, max(after, horizon)
+    def snapshots_raw(self, stream_id: UUID | StreamId | None = None) -> list[RawEvent]:
+        """The stream's snapshots undecoded, each with its version, time, type and JSON.
+        None: every stream's, streams in ``streams()`` order, each with its full StreamId."""
+        return self.storage.snapshots(None if stream_id is None else StreamId.of(stream_id))
 
     def listen(
         self,

@@ -64,6 +64,26 @@ class Page:
     safely looked, past events the filters left out (or deleted ones)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamInfo:
+    """One stream as ``EventStore.streams`` lists it: what it holds, without loading it."""
+
+    stream_id: StreamId
+    """Its uuid, name and category as stored."""
+    version: int | None
+    """Its current version; None for a NO_VERSIONING stream."""
+    events: int
+    """How many events it holds."""
+    first_at: datetime | None
+    """``created_at`` (UTC) of its first event in stream order (None only for a stream
+    without events, which the store never lists)."""
+    last_at: datetime | None
+    """``created_at`` (UTC) of its last event in stream order (a time set in an envelope
+    may make it earlier than ``first_at``)."""
+    snapshots: int
+    """How many snapshots it keeps."""
+
+
 class RawEvent(NamedTuple):
     """A stored event (or snapshot) as its row holds it: type name, the schema version it
     was written at, and JSON; no event class needed."""

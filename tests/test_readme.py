@@ -100,11 +100,15 @@ def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path
     assert [line.split()[0] for line in output[:3]] == ["1", "2", "3"]
     assert output[0].endswith("OrderPlaced")
     assert output[0].split()[1].startswith("orders/")
-    assert output[3:] == [
+    listing = output[7]
+    assert listing.startswith("orders/")
+    assert listing.endswith(" 2 2 0")
+    assert output[3:7] + output[8:] == [
         "1",
         "{'total': 12}",
         "3",
         "1 3",
+        "2 0",
         "['OrderPlaced']",
         "3 {'orders': 3} 0",
     ]

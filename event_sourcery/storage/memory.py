@@ -6,7 +6,6 @@ import bisect
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from event_sourcery.context import NO_CONTEXT_JSON
 from event_sourcery.errors import (
@@ -16,21 +15,14 @@ from event_sourcery.errors import (
     StreamNameConflict,
     VersioningMismatch,
 )
-from event_sourcery.records import RawEvent, utc_now
+from event_sourcery.records import RawEvent, StreamInfo, utc_now
 from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.memory_outbox import InMemoryOutbox
+from event_sourcery.storage.memory_streams import MemoryStream, every_snapshot, listed
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import ExpectedVersion
-
-
-@dataclass
-class _Stream:
-    stream_id: StreamId
-    versioned: bool
-    events: list[RawEvent] = field(default_factory=list)
-    snapshots: list[RawEvent] = field(default_factory=list)
 
 
 class InMemoryStorage:
@@ -38,7 +30,7 @@ class InMemoryStorage:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()  # listeners called inside an append may read
-        self._streams: dict[StreamId, _Stream] = {}
+        self._streams: dict[StreamId, MemoryStream] = {}
         self._names: dict[tuple[str, str | None], StreamId] = {}
         self._uuids: set[object] = set()
         self._position = 0
@@ -138,10 +130,16 @@ class InMemoryStorage:
             # Stable: of two snapshots at one version, the later saved stays later.
             stream.snapshots.sort(key=_version_of)
 
-    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+    def snapshots(self, stream_id: StreamId | None) -> list[RawEvent]:
         with self._lock:
+            if stream_id is None:
+                return every_snapshot(self._streams.values())
             stream = self._streams.get(stream_id)
             return [] if stream is None else list(stream.snapshots)
+
+    def streams(self, categories: tuple[str, ...] | None, limit: int | None) -> list[StreamInfo]:
+        with self._lock:
+            return listed(self._streams.values(), categories, limit)
 
     def load_from_snapshot(
         self, stream_id: StreamId, start: int | None, stop: int | None
@@ -220,8 +218,8 @@ class InMemoryStorage:
                 raise DuplicateEventId(stream_id, f"uuid {new.uuid}")
             seen.add(new.uuid)
 
-    def _create(self, stream_id: StreamId, versioned: bool) -> _Stream:
-        stream = _Stream(stream_id, versioned)
+    def _create(self, stream_id: StreamId, versioned: bool) -> MemoryStream:
+        stream = MemoryStream(stream_id, versioned)
         self._streams[stream_id] = stream
         if stream_id.name is not None:
             self._names[(stream_id.name, stream_id.category)] = stream_id

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from event_sourcery.records import RawEvent
+from event_sourcery.records import RawEvent, StreamInfo
 from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
@@ -70,9 +70,16 @@ class Storage(Protocol):
         """
         ...
 
-    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+    def snapshots(self, stream_id: StreamId | None) -> list[RawEvent]:
         """Every snapshot of the stream by version, then saving order; ``position`` is that
-        of the stream's event at the snapshot's version."""
+        of the stream's event at the snapshot's version. None: the snapshots of every
+        stream, the streams in the order ``streams`` lists them, in one read."""
+        ...
+
+    def streams(self, categories: tuple[str, ...] | None, limit: int | None) -> list[StreamInfo]:
+        """Every stream holding events, by its first event's position (creation order), at
+        most ``limit``, in ``categories`` ("" is the streams without one; None: all), with
+        its counts and times, in one read."""
         ...
 
     def load_from_snapshot(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
-from event_sourcery.records import RawEvent
+from event_sourcery.records import RawEvent, StreamInfo
 from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.protocol import NewEvent, OnStored, Storage
@@ -48,8 +48,11 @@ class CountingStorage:
     def save_snapshot(self, stream_id: StreamId, version: int, snapshot: NewEvent) -> None:
         self.inner.save_snapshot(stream_id, version, snapshot)
 
-    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+    def snapshots(self, stream_id: StreamId | None) -> list[RawEvent]:
         return self.inner.snapshots(stream_id)
+
+    def streams(self, categories: tuple[str, ...] | None, limit: int | None) -> list[StreamInfo]:
+        return self.inner.streams(categories, limit)
 
     def read_all(
         self, after: int, limit: int | None, read: ReadFilter

@@ -22,11 +22,13 @@ from typing import Any
 from sqlalchemy import Dialect, bindparam, literal_column, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
+from event_sourcery.records import RawEvent
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql import dialects
-from event_sourcery.storage.sql.driver import DriverStatement
+from event_sourcery.storage.sql.driver import DriverStatement, ValueCodec
 from event_sourcery.storage.sql.statements import ROW_FIELDS
 from event_sourcery.storage.sql.tables import events, streams
+from event_sourcery.streams import StreamId
 
 _e, _s = events.c, streams.c
 
@@ -47,6 +49,8 @@ _PG_RUNNING = (
 )
 _SQLITE_LAST_POSITION = "SELECT seq FROM sqlite_sequence WHERE name = 'event_sourcery_events'"
 _MAX_CANDIDATES = 256
+NO_LIMIT = 2**62
+"""The limit of a read that has none (LIMIT takes a parameter either way)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +175,31 @@ def read_filter_params(
 
 def _json_list(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
+
+
+def raws_across_streams(rows: list[Any], codec: ValueCodec) -> list[RawEvent]:
+    """Rows shaped as ``read_all_statement``'s (a row's fields, then its stream's uuid,
+    name and category) as RawEvents; rows of one stream share one StreamId."""
+    uuid_out, time_out = codec.uuid_out, codec.time_out
+    stream_ids: dict[tuple[Any, str], StreamId] = {}
+    raws = []
+    for position, uuid, version, type_, schema, data, context, at, s_uuid, name, cat in rows:
+        stream_id = stream_ids.get((s_uuid, cat))
+        if stream_id is None:
+            stream_id = stream_ids[(s_uuid, cat)] = StreamId(
+                uuid_out(s_uuid), name=name, category=cat or None
+            )
+        raws.append(
+            RawEvent(
+                uuid_out(uuid),
+                stream_id,
+                version,
+                position,
+                type_,
+                schema,
+                data,
+                context,
+                time_out(at),
+            )
+        )
+    return raws

@@ -103,6 +103,10 @@ SNAPSHOT_COLUMNS = (
     "created_at",
 )
 
+_no_context: ColumnElement[str] = literal_column("'{}'").label("context")  # snapshots: none
+SNAPSHOT_FIELDS = (*[_sn[name] for name in ROW_FIELDS], _no_context, _sn.created_at)
+"""A snapshot row as loads return it: the event row's fields, an empty context included."""
+
 
 def _compile(dialect: Dialect) -> Statements:
     insert = dialects.insert(dialect.name, streams)
@@ -121,8 +125,7 @@ def _compile(dialect: Dialect) -> Statements:
     key = [_s.uuid, _s.category]
     # Every load returns a row's fields, its stream's name and whether it is a snapshot.
     event_fields = (*[_e[name] for name in ROW_FIELDS], _e.context, _e.created_at)
-    no_context: ColumnElement[str] = literal_column("'{}'").label("context")  # snapshots: none
-    snapshot_fields = (*[_sn[name] for name in ROW_FIELDS], no_context, _sn.created_at)
+    snapshot_fields = SNAPSHOT_FIELDS
     is_event: ColumnElement[int] = literal_column("0")
     is_snapshot: ColumnElement[int] = literal_column("1")
     stored_events = select(*event_fields, _s.name, is_event.label("is_snapshot")).join_from(

@@ -22,14 +22,16 @@ from event_sourcery.errors import (
     StreamNameConflict,
     VersioningMismatch,
 )
-from event_sourcery.records import RawEvent, utc_now
+from event_sourcery.records import RawEvent, StreamInfo, utc_now
 from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
-from event_sourcery.storage.sql import checkpointing
+from event_sourcery.storage.sql import catalog, checkpointing
 from event_sourcery.storage.sql.driver import ValueCodec
 from event_sourcery.storage.sql.global_order import (
+    NO_LIMIT,
     GapGuard,
+    raws_across_streams,
     read_all_statement,
     read_filter_params,
     sqlite_horizon,
@@ -40,8 +42,6 @@ from event_sourcery.storage.sql.statements import Statements, statements_for
 from event_sourcery.storage.sql.transactions import EngineTransactions, Transactions
 from event_sourcery.streams import StreamId
 from event_sourcery.versioning import MAX_VERSION, ExpectedVersion
-
-_NO_LIMIT = 2**62
 
 
 class _Refused(Exception):
@@ -137,10 +137,15 @@ class SqlStorage:
             )
             sql.insert_snapshot.run_rows(conn, [row])
 
-    def snapshots(self, stream_id: StreamId) -> list[RawEvent]:
+    def snapshots(self, stream_id: StreamId | None) -> list[RawEvent]:
+        if stream_id is None:
+            return catalog.every_snapshot(self.transactions)
         with self.transactions.read() as conn:
             rows = self._kit.sql.snapshots.run(conn, self._stream_params(stream_id))
         return self._raw_events(stream_id, rows)
+
+    def streams(self, categories: tuple[str, ...] | None, limit: int | None) -> list[StreamInfo]:
+        return catalog.list_streams(self.transactions, categories, limit)
 
     def load_from_snapshot(
         self, stream_id: StreamId, start: int | None, stop: int | None
@@ -189,31 +194,9 @@ class SqlStorage:
                 read.since is not None,
                 read.until is not None,
             )
-            params = read_filter_params(after, safe, limit or _NO_LIMIT, read, codec.time_in)
+            params = read_filter_params(after, safe, limit or NO_LIMIT, read, codec.time_in)
             rows = query.run(conn, params)
-        uuid_out, time_out = codec.uuid_out, codec.time_out
-        stream_ids: dict[tuple[Any, str], StreamId] = {}
-        raws = []
-        for position, uuid, version, type_, schema, data, context, at, s_uuid, name, cat in rows:
-            stream_id = stream_ids.get((s_uuid, cat))
-            if stream_id is None:
-                stream_id = stream_ids[(s_uuid, cat)] = StreamId(
-                    uuid_out(s_uuid), name=name, category=cat or None
-                )
-            raws.append(
-                RawEvent(
-                    uuid_out(uuid),
-                    stream_id,
-                    version,
-                    position,
-                    type_,
-                    schema,
-                    data,
-                    context,
-                    time_out(at),
-                )
-            )
-        return raws, safe
+        return raws_across_streams(rows, codec), safe
 
     def horizon(self) -> Horizon:
         with self.transactions.read() as conn:

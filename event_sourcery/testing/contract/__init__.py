@@ -1,6 +1,7 @@
 """The event store contract: every backend must pass every test here, unchanged."""
 
 from event_sourcery.testing.contract.aggregates import AggregateContract
+from event_sourcery.testing.contract.catalog import CatalogContract
 from event_sourcery.testing.contract.context import ContextContract
 from event_sourcery.testing.contract.global_read import GlobalReadContract
 from event_sourcery.testing.contract.listeners import ListenerContract
@@ -28,6 +29,7 @@ class EventStoreContract(
     CallerTransactionContract,
     RaceContract,
     SnapshotContract,
+    CatalogContract,
     AggregateContract,
     TimeTravelContract,
     UpcastingContract,
