@@ -165,6 +165,13 @@ class EventStore(WholeStoreReads):
         None: every stream's, streams in ``streams()`` order, each with its full StreamId."""
         return self.storage.snapshots(None if stream_id is None else StreamId.of(stream_id))
 
+    def decode(self, raws: Sequence[RawEvent], *, snapshots: bool = False) -> list[Recorded[Event]]:
+        """Rows from the ``*_raw`` reads decoded through the registry (upcasters included),
+        as the decoded reads would; ``snapshots`` makes them ``RecordedSnapshot``s. For
+        tools that read raw rows first and decode only some."""
+        with collector_paused():
+            return decode_all(raws, self.registry, RecordedSnapshot if snapshots else Recorded)
+
     def listen(
         self,
         listener: Listener,

@@ -107,7 +107,7 @@ class WholeStoreReads:
             raise InvalidRange("limit", limit, "not a number of events: use an int >= 0 or None")
         read = ReadFilter(
             types=None if types is None else self.registry.names_for(types),
-            categories=None if categories is None else tuple(c or "" for c in categories),
+            categories=_category_filter(categories),
             since=aware_moment(since, "since"),
             until=aware_moment(until, "until"),
         )

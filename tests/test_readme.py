@@ -100,12 +100,13 @@ def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path
     assert [line.split()[0] for line in output[:3]] == ["1", "2", "3"]
     assert output[0].endswith("OrderPlaced")
     assert output[0].split()[1].startswith("orders/")
-    listing = output[7]
+    listing = output[8]
     assert listing.startswith("orders/")
     assert listing.endswith(" 2 2 0")
-    assert output[3:7] + output[8:] == [
+    assert output[3:8] + output[9:] == [
         "1",
         "{'total': 12}",
+        "total=12",
         "3",
         "1 3",
         "2 0",

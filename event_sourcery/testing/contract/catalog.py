@@ -187,3 +187,21 @@ class CatalogContract(BaseContract):
             store.snapshots_raw("order-1")  # type: ignore[arg-type]
         with pytest.raises(InvalidStreamId):
             store.snapshots(12345)  # type: ignore[arg-type]
+
+    def test_raw_rows_decode_as_the_decoded_reads_give_them(self, store: EventStore) -> None:
+        stream = StreamId(name=f"decoded-{uuid4().hex}")
+        store.append(*deposits(1, 2), stream_id=stream)
+        store.save_snapshot(stream, snapshot(3), 2)
+        assert store.decode(store.load_stream_raw(stream)) == store.load_stream(
+            stream, snapshots=False
+        )
+        [stored] = store.decode(store.snapshots_raw(stream), snapshots=True)
+        assert isinstance(stored, RecordedSnapshot)
+        assert stored == store.snapshots(stream)[0]
+
+    @pytest.mark.parametrize("categories", ["orders", [1]])
+    def test_reading_the_whole_store_refuses_categories_that_are_not_a_list_of_them(
+        self, store: EventStore, categories: Any
+    ) -> None:
+        with pytest.raises(InvalidRange, match="categories="):
+            store.read_all(categories=categories)
