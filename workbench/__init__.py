@@ -1,3 +1,41 @@
-"""Event Sourcery workbench: explore and replay an event store (arrives in later issues)."""
+"""Event Sourcery workbench: explore a store from a notebook — events as DataFrames, time
+travel through a stream's states, snapshots against the events, the outbox's audit trail.
 
-__all__: list[str] = []
+Quick start::
+
+    from workbench import Workbench
+    wb = Workbench.open("sqlite:///demo.db", app="workbench.demo")
+    wb.events(types=["CustomerSubscribed"]).head()
+"""
+
+from workbench.diff import Change, ChangeKind, Diff, diff
+from workbench.errors import (
+    InvalidFilter,
+    NoAggregateFor,
+    ReadOnlyWorkbench,
+    StateNotFound,
+    WorkbenchError,
+)
+from workbench.outbox_audit import OutboxSummary
+from workbench.reading import EventQuery
+from workbench.snapshots import SnapshotComparison, SnapshotStatus
+from workbench.timeline import Timeline
+from workbench.workbench import Workbench
+
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Diff",
+    "EventQuery",
+    "InvalidFilter",
+    "NoAggregateFor",
+    "OutboxSummary",
+    "ReadOnlyWorkbench",
+    "SnapshotComparison",
+    "SnapshotStatus",
+    "StateNotFound",
+    "Timeline",
+    "Workbench",
+    "WorkbenchError",
+    "diff",
+]

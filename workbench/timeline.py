@@ -1,0 +1,213 @@
+"""Timeline: a stream's state after each of its versions, with random access through
+checkpoints, diffs between versions and the first version where a condition holds."""
+
+from __future__ import annotations
+
+import bisect
+import html
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import pandas as pd
+
+from event_sourcery import Event, RawEvent, StreamId
+from workbench.diff import Change, Diff, diff
+from workbench.errors import StateNotFound
+from workbench.flatten import flatten
+from workbench.frames import utc_times
+from workbench.state import Folder, State
+
+S = TypeVar("S")
+CHECKPOINT_EVERY = 100
+"""Versions between two kept states: a jump replays at most this many events."""
+
+
+class Timeline(Generic[S]):
+    """The states of one stream, version 0 (before its first event) to its last.
+
+    ``at(v)`` starts from the nearest checkpoint at or before ``v`` and replays at most
+    ``checkpoint_every - 1`` events; the checkpoints are built by one pass on first use.
+    """
+
+    def __init__(
+        self,
+        stream: StreamId,
+        raws: Sequence[RawEvent],
+        folder: Folder[S],
+        events: Sequence[Event] | None = None,
+        *,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+    ) -> None:
+        if folder.decodes and (events is None or len(events) != len(raws)):
+            raise ValueError("a folder that decodes needs one decoded event per row")
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every={checkpoint_every!r}: use a whole number >= 1")
+        self.stream = stream
+        self.raws = list(raws)
+        self.folder = folder
+        self.checkpoint_every = checkpoint_every
+        self._events = list(events) if events is not None else None
+        self._payloads: list[dict[str, Any] | None] = [None] * len(self.raws)
+        self._times = [raw.created_at for raw in self.raws]
+        self._checkpoints: list[S] | None = None
+
+    @property
+    def last_version(self) -> int:
+        """The stream's last version (its number of events)."""
+        return len(self.raws)
+
+    def at(self, version: int) -> State:
+        """The state after ``version`` (0: before the first event)."""
+        self._check(version)
+        checkpoints = self._built()
+        index = version // self.checkpoint_every
+        held = self.folder.copy(checkpoints[index])
+        for at in range(index * self.checkpoint_every, version):
+            held = self._apply(held, at)
+        return self.folder.state(held)
+
+    def at_time(self, moment: datetime) -> State:
+        """The state after the last event recorded at or before ``moment``."""
+        return self.at(self.version_at(moment))
+
+    def version_at(self, moment: datetime) -> int:
+        """The last version recorded at or before ``moment``; StateNotFound before the first."""
+        if not isinstance(moment, datetime) or moment.utcoffset() is None:
+            raise StateNotFound(self.stream, f"{moment!r} is not an aware datetime")
+        version = bisect.bisect_right(self._times, moment)
+        if version == 0:
+            first = self._times[0].isoformat() if self._times else None
+            reason = f"its first event was recorded at {first}" if first else "it has no events"
+            raise StateNotFound(self.stream, f"nothing at {moment.isoformat()}: {reason}")
+        return version
+
+    def states(self) -> pd.DataFrame:
+        """One row per version: version, type, created_at, then the state flattened."""
+        rows: list[dict[str, Any]] = []
+        held = self.folder.start()
+        for at in range(len(self.raws)):
+            held = self._apply(held, at)
+            rows.append(flatten(self.folder.state(held)))
+        frame = pd.DataFrame(rows)
+        envelope = self._envelope()
+        return pd.concat([envelope, frame], axis=1) if len(frame.columns) else envelope
+
+    def diff(self, old: int, new: int) -> Diff:
+        """What changed in the state from version ``old`` to version ``new``."""
+        return diff(self.at(old), self.at(new))
+
+    def changes(self) -> pd.DataFrame:
+        """Which event changed which fields: one row per changed path per version."""
+        rows: list[tuple[Any, ...]] = []
+        held = self.folder.start()
+        before = self.folder.state(held)
+        for at, raw in enumerate(self.raws):
+            held = self._apply(held, at)
+            after = self.folder.state(held)
+            for change in diff(before, after):
+                rows.append((at + 1, raw.type, raw.created_at, *change_row(change)))
+            before = after
+        frame = pd.DataFrame(
+            rows, columns=["version", "type", "created_at", "path", "change", "old", "new"]
+        )
+        frame["created_at"] = utc_times(frame["created_at"])
+        return frame
+
+    def first(self, predicate: Callable[[State], object]) -> int | None:
+        """The first version whose state satisfies ``predicate``; None if none does. A
+        predicate that raises (a field not there yet, say) counts as not satisfied."""
+        held = self.folder.start()
+        for at in range(len(self.raws)):
+            held = self._apply(held, at)
+            try:
+                if predicate(self.folder.state(held)):
+                    return at + 1
+            except (KeyError, IndexError, TypeError, AttributeError):
+                continue
+        return None
+
+    def event(self, version: int) -> dict[str, Any]:
+        """The event that made ``version``: its envelope and payload as stored."""
+        self._check(version)
+        if version == 0:
+            raise StateNotFound(self.stream, "version 0 is the state before any event")
+        raw = self.raws[version - 1]
+        return {
+            "version": version,
+            "type": raw.type,
+            "created_at": raw.created_at,
+            "event_uuid": str(raw.uuid),
+            "position": raw.position,
+            "schema_version": raw.schema_version,
+            "data": self._payload(version - 1),
+            "context": json.loads(raw.context_json),
+        }
+
+    def explore(self) -> Any:
+        """An ipywidgets explorer: slider and player over the versions, the state and the
+        diff to the previous version."""
+        from workbench.notebook import timeline_explorer
+
+        return timeline_explorer(self)
+
+    def _repr_html_(self) -> str:
+        name = html.escape(self.stream.name or str(self.stream.uuid))
+        if not self.raws:
+            return f"<p>Timeline of <b>{name}</b>: no events.</p>"
+        first, last = self._times[0].isoformat(), self._times[-1].isoformat()
+        state = html.escape(json.dumps(self.at(self.last_version), indent=2, default=str))
+        return (
+            f"<p>Timeline of <b>{name}</b>: versions 1 to {self.last_version}, "
+            f"{html.escape(first)} to {html.escape(last)}.</p>"
+            f"<p>State at version {self.last_version}:</p><pre>{state}</pre>"
+        )
+
+    def _envelope(self) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            {
+                "version": range(1, len(self.raws) + 1),
+                "type": pd.Categorical([raw.type for raw in self.raws]),
+                "created_at": utc_times(self._times),
+            }
+        )
+        return frame
+
+    def _built(self) -> list[S]:
+        """The checkpoints: the state after versions 0, K, 2K, ... (one pass, once)."""
+        if self._checkpoints is None:
+            every = self.checkpoint_every
+            held = self.folder.start()
+            checkpoints = [self.folder.copy(held)]
+            for at in range(len(self.raws)):
+                held = self._apply(held, at)
+                if (at + 1) % every == 0:
+                    checkpoints.append(self.folder.copy(held))
+            self._checkpoints = checkpoints
+        return self._checkpoints
+
+    def _apply(self, held: S, at: int) -> S:
+        event = self._events[at] if self._events is not None else None
+        payload = {} if self.folder.decodes else self._payload(at)
+        return self.folder.apply(held, payload, event)
+
+    def _payload(self, at: int) -> dict[str, Any]:
+        payload = self._payloads[at]
+        if payload is None:
+            loaded = json.loads(self.raws[at].data_json)
+            payload = self._payloads[at] = loaded if isinstance(loaded, dict) else {"value": loaded}
+        return payload
+
+    def _check(self, version: object) -> None:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise StateNotFound(self.stream, f"version {version!r} is not a whole number")
+        if not 0 <= version <= len(self.raws):
+            raise StateNotFound(
+                self.stream, f"version {version}: it has versions 0 to {len(self.raws)}"
+            )
+
+
+def change_row(change: Change) -> tuple[Any, ...]:
+    """A Change as the (path, change, old, new) columns of a frame."""
+    return (change.path, change.kind.value, change.old, change.new)
