@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -29,6 +30,8 @@ ENVELOPE_COLUMNS = (
 DATA_PREFIX = "data."
 UTC_TIME: Final = "datetime64[us, UTC]"
 """The dtype of every time column the workbench gives."""
+TEXT: Final = "str"
+"""The dtype of every text column (pandas' string dtype: missing values are NaN)."""
 _EMPTY_CONTEXT = "{}"
 _TEXT_COLUMNS = (
     "stream_id",
@@ -113,10 +116,15 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["type"] = frame["type"].astype("category")
     frame["created_at"] = utc_times(frame["created_at"])
     for name in _TEXT_COLUMNS:
-        frame[name] = frame[name].astype("str")
+        frame[name] = frame[name].astype(TEXT)
     return frame
 
 
-def utc_times(values: Any) -> pd.Series:
-    """Times (aware datetimes, or None) as a column of UTC microseconds."""
-    return pd.Series(pd.to_datetime(values, utc=True)).astype(UTC_TIME)
+def utc_times(values: Iterable[datetime | None]) -> pd.Series[Any]:
+    """Aware moments (None: NaT) as a column of UTC microseconds, whatever their offsets."""
+    return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).astype(UTC_TIME)
+
+
+def text_column(values: Iterable[str | None]) -> pd.Series[Any]:
+    """Text values (None: missing) as a column of pandas' string dtype."""
+    return pd.Series(list(values), dtype=TEXT)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from event_sourcery import Aggregate, EventStore, EventStoreError, RawEvent, StreamId
 from workbench.diff import Diff, diff
-from workbench.frames import utc_times
+from workbench.frames import text_column, utc_times
 from workbench.state import State
 
 SNAPSHOT_COLUMNS = (
@@ -71,24 +71,19 @@ class SnapshotComparison:
 
 def snapshots_frame(raws: Sequence[RawEvent]) -> pd.DataFrame:
     """One row per stored snapshot: its stream, version, time, class name and schema."""
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "stream_id": [str(raw.stream_id.uuid) for raw in raws],
-            "stream_name": [raw.stream_id.name for raw in raws],
-            "category": [raw.stream_id.category for raw in raws],
-            "version": [raw.version for raw in raws],
+            "stream_id": text_column([str(raw.stream_id.uuid) for raw in raws]),
+            "stream_name": text_column([raw.stream_id.name for raw in raws]),
+            "category": text_column([raw.stream_id.category for raw in raws]),
+            "version": pd.Series([raw.version for raw in raws], dtype="int64"),
             "created_at": utc_times([raw.created_at for raw in raws]),
             "type": pd.Categorical([raw.type for raw in raws]),
-            "schema_version": [raw.schema_version for raw in raws],
-            "position": [raw.position for raw in raws],
+            "schema_version": pd.Series([raw.schema_version for raw in raws], dtype="int64"),
+            "position": pd.Series([raw.position for raw in raws], dtype="int64"),
         },
         columns=list(SNAPSHOT_COLUMNS),
     )
-    for name in ("stream_id", "stream_name", "category"):
-        frame[name] = frame[name].astype("str")
-    for name in ("version", "schema_version", "position"):
-        frame[name] = frame[name].astype("int64")
-    return frame
 
 
 def compare(
@@ -130,17 +125,17 @@ def audit_frame(comparisons: Sequence[SnapshotComparison]) -> pd.DataFrame:
     """One row per comparison: the snapshot, its status, how many paths drifted and which."""
     return pd.DataFrame(
         {
-            "stream_id": pd.Series([str(c.stream.uuid) for c in comparisons], dtype="str"),
-            "stream_name": pd.Series([c.stream.name for c in comparisons], dtype="str"),
-            "category": pd.Series([c.stream.category for c in comparisons], dtype="str"),
+            "stream_id": text_column([str(c.stream.uuid) for c in comparisons]),
+            "stream_name": text_column([c.stream.name for c in comparisons]),
+            "category": text_column([c.stream.category for c in comparisons]),
             "version": pd.Series([c.version for c in comparisons], dtype="int64"),
             "type": pd.Categorical([c.type for c in comparisons]),
             "status": pd.Categorical(
                 [c.status.value for c in comparisons], categories=[s.value for s in SnapshotStatus]
             ),
             "drifted_paths": pd.Series([len(c.diff) for c in comparisons], dtype="int64"),
-            "paths": pd.Series([", ".join(c.diff.paths) for c in comparisons], dtype="str"),
-            "reason": pd.Series([c.reason for c in comparisons], dtype="str"),
+            "paths": text_column([", ".join(c.diff.paths) for c in comparisons]),
+            "reason": text_column([c.reason for c in comparisons]),
         }
     )
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from event_sourcery import EventStore, StreamId, StreamInfo
 from workbench.errors import InvalidFilter
-from workbench.frames import utc_times
+from workbench.frames import text_column, utc_times
 
 STREAM_COLUMNS = (
     "stream_id",
@@ -67,9 +67,9 @@ def streams_frame(infos: list[StreamInfo]) -> pd.DataFrame:
     """Stream summaries as a frame."""
     frame = pd.DataFrame(
         {
-            "stream_id": pd.Series([str(i.stream_id.uuid) for i in infos], dtype="str"),
-            "stream_name": pd.Series([i.stream_id.name for i in infos], dtype="str"),
-            "category": pd.Series([i.stream_id.category for i in infos], dtype="str"),
+            "stream_id": text_column([str(i.stream_id.uuid) for i in infos]),
+            "stream_name": text_column([i.stream_id.name for i in infos]),
+            "category": text_column([i.stream_id.category for i in infos]),
             "version": pd.Series([i.version for i in infos], dtype="Int64"),
             "events": pd.Series([i.events for i in infos], dtype="int64"),
             "first_at": utc_times([i.first_at for i in infos]),

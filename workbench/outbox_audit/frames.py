@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import pandas as pd
@@ -23,10 +23,9 @@ from event_sourcery import (
     StreamId,
 )
 from workbench.errors import InvalidFilter
+from workbench.frames import TEXT, text_column, utc_times
 
-UTC_TIME: Final = "datetime64[us, UTC]"
 DURATION: Final = "timedelta64[us]"
-TEXT: Final = "str"
 STATUSES = pd.CategoricalDtype([status.value for status in EntryStatus])
 OUTCOMES = pd.CategoricalDtype([outcome.value for outcome in Outcome])
 
@@ -117,9 +116,9 @@ def entries_frame(entries: Sequence[OutboxEntry]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "position": pd.Series([e.position for e in entries], dtype="int64"),
-            "event_uuid": _text(str(e.event_uuid) for e in entries),
-            "stream_id": _text(str(e.stream_id.uuid) for e in entries),
-            "category": _text(e.stream_id.category for e in entries),
+            "event_uuid": text_column(str(e.event_uuid) for e in entries),
+            "stream_id": text_column(str(e.stream_id.uuid) for e in entries),
+            "category": text_column(e.stream_id.category for e in entries),
             "version": pd.Series([e.version for e in entries], dtype="Int64"),
             "type": pd.Series([e.type for e in entries], dtype=TEXT).astype("category"),
             "status": pd.Series([e.status.value for e in entries], dtype=STATUSES),
@@ -128,9 +127,9 @@ def entries_frame(entries: Sequence[OutboxEntry]) -> pd.DataFrame:
             "created_at": utc_times(e.created_at for e in entries),
             "next_attempt_at": utc_times(e.next_attempt_at for e in entries),
             "delivered_at": utc_times(e.delivered_at for e in entries),
-            "last_error": _text(e.last_error for e in entries),
-            "last_error_type": _text(error_type(e.last_error) for e in entries),
-            "leased_by": _text(e.leased_by for e in entries),
+            "last_error": text_column(e.last_error for e in entries),
+            "last_error_type": text_column(error_type(e.last_error) for e in entries),
+            "leased_by": text_column(e.leased_by for e in entries),
         }
     )
     frame["delivery_latency"] = (frame["delivered_at"] - frame["created_at"]).astype(DURATION)
@@ -143,12 +142,12 @@ def attempts_to_frame(attempts: Sequence[Attempt]) -> pd.DataFrame:
         {
             "position": pd.Series([a.position for a in attempts], dtype="int64"),
             "number": pd.Series([a.number for a in attempts], dtype="int64"),
-            "relay_id": _text(a.relay_id for a in attempts),
+            "relay_id": text_column(a.relay_id for a in attempts),
             "started_at": utc_times(a.started_at for a in attempts),
             "finished_at": utc_times(a.finished_at for a in attempts),
             "outcome": pd.Series([a.outcome.value for a in attempts], dtype=OUTCOMES),
-            "error_type": _text(a.error_type for a in attempts),
-            "error_message": _text(a.error_message for a in attempts),
+            "error_type": text_column(a.error_type for a in attempts),
+            "error_message": text_column(a.error_message for a in attempts),
             "replay": pd.Series([a.replay for a in attempts], dtype="bool"),
         }
     )
@@ -188,12 +187,3 @@ def _position_of_event(store: EventStore, event: UUID | str) -> int:
         if found.event_uuid == wanted:
             return found.position
     raise InvalidFilter(f"no outbox entry for event {wanted}: was it appended with the outbox on?")
-
-
-def _text(values: Iterable[str | None]) -> pd.Series[Any]:
-    return pd.Series(list(values), dtype=TEXT)
-
-
-def utc_times(values: Iterable[datetime | None]) -> pd.Series[Any]:
-    """Aware moments (None: NaT) as a UTC, microsecond series, whatever their offsets."""
-    return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).astype(UTC_TIME)

@@ -11,14 +11,8 @@ import pandas as pd
 
 from event_sourcery import EntryStatus, EventStore, Outcome
 from workbench.errors import InvalidFilter
-from workbench.outbox_audit.frames import (
-    DURATION,
-    TEXT,
-    UTC_TIME,
-    attempts_frame,
-    outbox_frame,
-    utc_times,
-)
+from workbench.frames import TEXT, UTC_TIME, utc_times
+from workbench.outbox_audit.frames import DURATION, attempts_frame, outbox_frame
 
 FAILURE_COLUMNS = ("error_type", "attempts", "entries", "last_seen", "last_message")
 """The columns of ``OutboxSummary.failures``, in order."""
