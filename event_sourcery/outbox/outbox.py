@@ -116,12 +116,20 @@ class Outbox:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        positions: Iterable[int] | None = None,
     ) -> list[OutboxEntry]:
         """Entries in position order, narrowed by status, stream, event types (classes
-        with their subclasses, or names) and creation time (``since <= t < until``)."""
+        with their subclasses, or names), creation time (``since <= t < until``) and
+        positions (an entry's is its event's)."""
         return self.storage.entries(
             self.selection(
-                status, stream=stream, types=types, since=since, until=until, limit=limit
+                status,
+                stream=stream,
+                types=types,
+                since=since,
+                until=until,
+                limit=limit,
+                positions=positions,
             )
         )
 
@@ -134,6 +142,7 @@ class Outbox:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        positions: Iterable[int] | None = None,
     ) -> Selection:
         """A checked ``Selection`` for ``replay`` and ``retry`` (arguments as ``entries``)."""
         if status is not None:
@@ -146,12 +155,20 @@ class Outbox:
             raise InvalidOutboxSetting("stream", f"{stream!r} is not a UUID or StreamId")
         if limit is not None and not is_whole(limit):
             raise InvalidOutboxSetting("limit", f"{limit!r} is not a whole number >= 0")
+        if positions is not None:
+            if isinstance(positions, str | bytes) or not isinstance(positions, Iterable):
+                raise InvalidOutboxSetting("positions", f"{positions!r} is not a list of positions")
+            positions = tuple(positions)
+            wrong = [p for p in positions if not is_whole(p, 1)]
+            if wrong:
+                raise InvalidOutboxSetting("positions", f"{wrong[0]!r} is not a position >= 1")
         return Selection(
             status=status,
             stream=stream,
             types=None if types is None else self.store.registry.names_for(types),
             since=aware_moment(since, "since"),
             until=aware_moment(until, "until"),
+            positions=positions,
             limit=limit,
         )
 

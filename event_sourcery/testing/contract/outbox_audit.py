@@ -63,6 +63,9 @@ class OutboxAuditContract(OutboxBase):
         assert len(outbox.entries(since=created)) == 3
         assert outbox.entries(until=created) == []
         assert len(outbox.entries(since=datetime.now(UTC) + timedelta(hours=1))) == 0
+        second = outbox.entries()[1]
+        assert outbox.entries(positions=[second.position]) == [second]
+        assert outbox.entries(positions=[]) == []
 
     def test_bad_queries_and_settings_raise_typed_errors(
         self, outbox_store: EventStore, outbox: Outbox, publisher: RecordingPublisher
@@ -75,6 +78,10 @@ class OutboxAuditContract(OutboxBase):
             outbox.run_once(publisher, limit=0)
         with pytest.raises(InvalidOutboxSetting, match="stream"):
             outbox.entries(stream="not-a-uuid")  # type: ignore[arg-type]
+        with pytest.raises(InvalidOutboxSetting, match="positions"):
+            outbox.entries(positions=[0])
+        with pytest.raises(InvalidOutboxSetting, match="positions"):
+            outbox.entries(positions="12")  # type: ignore[arg-type]
         with pytest.raises(InvalidOutboxSetting, match="lease"):
             Outbox(outbox_store, lease=0)
         with pytest.raises(InvalidOutboxSetting, match="max_attempts"):
