@@ -20,6 +20,7 @@ from workbench.outbox_audit import OutboxSummary
 from workbench.reading import EventQuery
 from workbench.snapshots import SnapshotComparison, SnapshotStatus
 from workbench.timeline import Timeline
+from workbench.trace import Trace
 from workbench.workbench import Workbench
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "SnapshotStatus",
     "StateNotFound",
     "Timeline",
+    "Trace",
     "Workbench",
     "WorkbenchError",
     "diff",

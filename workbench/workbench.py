@@ -20,6 +20,7 @@ from workbench.snapshots import SnapshotComparison
 from workbench.state import AggregateFolder, MergeFolder
 from workbench.streams import StreamFinder
 from workbench.timeline import CHECKPOINT_EVERY, Timeline
+from workbench.trace import Trace, trace
 
 StreamRef = UUID | StreamId | str
 """A stream as callers name it: its uuid (or its text), a StreamId, or its name."""
@@ -130,6 +131,11 @@ class Workbench:
     def causation_tree(self, event_uuid: UUID | str) -> pd.DataFrame:
         """The causation tree an event sits in (see ``lineage.causation_tree``)."""
         return lineage.causation_tree(self.events(), str(event_uuid))
+
+    def trace(self, event_uuid: UUID | str) -> Trace:
+        """One event's story: its stream and version, causation parent and children, and
+        its outbox entry with every attempt."""
+        return trace(self.store, self.events(payload=False), str(event_uuid))
 
     # Time travel
 

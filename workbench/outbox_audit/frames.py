@@ -78,13 +78,21 @@ def outbox_frame(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = None,
+    positions: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """One row per outbox entry in position order, narrowed as ``Outbox.entries`` narrows
-    them (``since <= created_at < until``); see ``ENTRY_COLUMNS``."""
+    them (``since <= created_at < until``; an entry's position is its event's); see
+    ``ENTRY_COLUMNS``."""
     chosen = entry_status(status)
     try:
         found = store.outbox.entries(
-            chosen, stream=stream, types=types, since=since, until=until, limit=limit
+            chosen,
+            stream=stream,
+            types=types,
+            since=since,
+            until=until,
+            limit=limit,
+            positions=positions,
         )
     except (InvalidOutboxSetting, InvalidRange) as error:
         raise InvalidFilter(str(error)) from error
