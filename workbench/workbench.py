@@ -11,10 +11,20 @@ from uuid import UUID
 
 import pandas as pd
 
-from event_sourcery import Aggregate, Event, EventStore, RawEvent, StreamId, connect
+from event_sourcery import (
+    Aggregate,
+    EntryStatus,
+    Event,
+    EventStore,
+    Publisher,
+    RawEvent,
+    StreamId,
+    connect,
+)
 from workbench import lineage, outbox_audit, snapshots
-from workbench.errors import InvalidFilter, NoAggregateFor, ReadOnlyWorkbench
+from workbench.errors import InvalidFilter, NoAggregateFor
 from workbench.frames import events_frame
+from workbench.outbox_audit import Chosen, EntryRef, OutboxSummary
 from workbench.reading import EventQuery, raw_chunks
 from workbench.snapshots import SnapshotComparison
 from workbench.state import AggregateFolder, MergeFolder
@@ -194,24 +204,39 @@ class Workbench:
 
     # Outbox
 
-    def outbox(self, **filters: Any) -> pd.DataFrame:
+    def outbox(
+        self,
+        status: EntryStatus | str | None = None,
+        *,
+        stream: StreamRef | None = None,
+        types: Iterable[type[Event] | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
         """Outbox entries with status, attempts, last error and delivery latency."""
-        return outbox_audit.outbox_frame(self.store, **filters)
+        return outbox_audit.outbox_frame(
+            self.store,
+            status=status,
+            stream=None if stream is None else self._streams.find(stream),
+            types=types,
+            since=since,
+            until=until,
+            limit=limit,
+        )
 
-    def attempts(self, entry: Any = None) -> pd.DataFrame:
-        """Every delivery attempt, or one entry's."""
+    def attempts(self, entry: EntryRef | None = None) -> pd.DataFrame:
+        """Every delivery attempt, or one entry's (an entry, its position or event uuid)."""
         return outbox_audit.attempts_frame(self.store, entry)
 
-    def outbox_summary(self) -> Any:
+    def outbox_summary(self) -> OutboxSummary:
         """Counts by status, latency percentiles and failures by error type."""
         return outbox_audit.outbox_summary(self.store)
 
     def replay(
-        self, selection: Any, publisher: Any = None, *, dry_run: bool = True
+        self, selection: Chosen, publisher: Publisher | None = None, *, dry_run: bool = True
     ) -> pd.DataFrame:
         """What a replay would send (``dry_run``), or send it: needs ``read_only=False``."""
-        if not dry_run and self.read_only:
-            raise ReadOnlyWorkbench("replay(dry_run=False)")
         return outbox_audit.replay(
             self.store, selection, publisher, dry_run=dry_run, read_only=self.read_only
         )
