@@ -1,0 +1,110 @@
+"""``python -m workbench``: the workbench's command line. ``demo`` builds the demo store;
+each subcommand is one function that takes the parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from event_sourcery import EventStoreError
+from workbench.demo import DemoError, build_demo
+
+USAGE_ERROR = 2
+Command = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand."""
+    parser = _Parser(prog="python -m workbench", description="The Event Sourcery workbench.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="build the demo store: six months of a subscription-billing business",
+        description="Build the demo store: subscriptions, invoices, snapshots (one of them "
+        "drifted), old-schema events and an outbox history. The same seed builds the same "
+        "store.",
+    )
+    target = demo.add_mutually_exclusive_group(required=True)
+    target.add_argument("--db", type=Path, help="the SQLite file to create")
+    target.add_argument("--url", help="the URL of an empty store (e.g. postgresql://user@host/db)")
+    demo.add_argument("--events", type=_at_least_one, default=100_000, help="default 100000")
+    demo.add_argument("--seed", type=int, default=0, help="default 0")
+    demo.add_argument("--force", action="store_true", help="delete the --db file first")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit code (2: bad arguments or a store in the way)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # argparse printed the help, or its one-line error
+        return done.code if isinstance(done.code, int) else USAGE_ERROR
+    run: Command = args.run
+    try:
+        return run(args)
+    except (DemoError, EventStoreError) as error:
+        return _fail(parser, str(error), USAGE_ERROR)
+    except SQLAlchemyError as error:
+        return _fail(parser, f"the database failed: {str(error).splitlines()[0]}", 1)
+    except KeyboardInterrupt:
+        return _fail(parser, "interrupted", 130)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.db is not None:
+        path: Path = args.db
+        if args.force:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        elif path.exists():
+            raise DemoError(f"{path} already exists: pass --force to delete it and build again")
+        url, label = f"sqlite:///{path}", str(path)
+    else:
+        if args.force:
+            raise DemoError("--force deletes a --db file only; empty the --url database yourself")
+        url = args.url
+        try:
+            label = make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            raise DemoError(f"{url!r} is not a database URL") from None
+    relay_log = logging.getLogger("event_sourcery.outbox")
+    level = relay_log.level
+    relay_log.setLevel(logging.ERROR)  # the demo's dead letters are on purpose: no warnings
+    try:
+        summary = build_demo(url, events=args.events, seed=args.seed, progress=not args.quiet)
+    finally:
+        relay_log.setLevel(level)
+    print(f"{label}: {summary}")
+    return 0
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def _fail(parser: argparse.ArgumentParser, message: str, code: int) -> int:
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,55 @@
+"""The workbench's demo: six months of a subscription-billing business. Importing it registers
+its events, upcaster and aggregates (``app="workbench.demo"``); ``build_demo`` makes a store."""
+
+from workbench.demo.aggregates import BillingRuleBroken, Invoice, Subscription, before_late_fees
+from workbench.demo.events import (
+    EVENT_TYPES,
+    Address,
+    Card,
+    Customer,
+    CustomerSubscribed,
+    InvoiceIssued,
+    InvoiceLine,
+    InvoiceVoided,
+    LateFeeCharged,
+    PaymentFailed,
+    PaymentReceived,
+    PaymentSucceeded,
+    Period,
+    PlanChanged,
+    SubscriptionCancelled,
+    SubscriptionRenewed,
+    SubscriptionSnapshot,
+    UsageRecorded,
+)
+from workbench.demo.generator import PUBLISHED, DemoError, DemoSummary, build_demo, populate
+
+__all__ = [
+    "EVENT_TYPES",
+    "PUBLISHED",
+    "Address",
+    "BillingRuleBroken",
+    "Card",
+    "Customer",
+    "CustomerSubscribed",
+    "DemoError",
+    "DemoSummary",
+    "Invoice",
+    "InvoiceIssued",
+    "InvoiceLine",
+    "InvoiceVoided",
+    "LateFeeCharged",
+    "PaymentFailed",
+    "PaymentReceived",
+    "PaymentSucceeded",
+    "Period",
+    "PlanChanged",
+    "Subscription",
+    "SubscriptionCancelled",
+    "SubscriptionRenewed",
+    "SubscriptionSnapshot",
+    "UsageRecorded",
+    "before_late_fees",
+    "build_demo",
+    "populate",
+]
