@@ -190,7 +190,7 @@ def _compile(dialect: Dialect) -> OutboxStatements:
         _ZERO,
         now,
         now,
-    ).where(_e.uuid.in_(uuids))
+    ).where(dialects.is_one_of(name, _e.uuid, uuids))  # a probe per uuid, never a scan
     entry_of = _o.position == bindparam("p_position")
     no_lease = {"leased_by": null(), "leased_at": null(), "leased_until": null()}
     held = (_o.leased_by == bindparam("p_relay"), _o.leased_at == bindparam("p_leased_at"))
