@@ -46,6 +46,7 @@ def test_every_python_block_is_covered_by_a_test() -> None:
         "class OrderShipped(Event)",
         "class InvoicePaid(Event)",
         "get_outbox(session)",
+        "from workbench import Workbench",
         "MyBackendHarness",
     )
     assert len(_python_blocks()) == len(markers)
@@ -112,6 +113,21 @@ def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path
         "2 0",
         "['OrderPlaced']",
         "3 {'orders': 3} 0",
+    ]
+
+
+def test_the_workbench_example_runs_and_prints_what_it_promises(tmp_path: Path) -> None:
+    output = _run(_block("from workbench import Workbench"), tmp_path).splitlines()
+    assert output == [
+        "3",
+        "['stream_id', 'stream_name', 'category', 'version']",
+        "True",
+        "active",
+        "True",
+        "True",
+        "True",
+        "True",
+        "True",
     ]
 
 

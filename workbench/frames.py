@@ -51,6 +51,7 @@ def events_frame(chunks: Iterable[Sequence[RawEvent]], *, payload: bool = True) 
     if not frames:
         return _typed(_empty_envelope())
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    _keep_whole_numbers(frame)
     return _typed(frame)
 
 
@@ -92,15 +93,20 @@ def _chunk_frame(raws: Sequence[RawEvent], with_payload: bool) -> pd.DataFrame:
     if not with_payload:
         return envelope
     payload = pd.DataFrame(payloads, index=envelope.index)
-    # Whole numbers missing from some rows would read as floats: keep them whole.
-    payload = payload.convert_dtypes(
-        infer_objects=False,
-        convert_string=False,
-        convert_integer=True,
-        convert_boolean=False,
-        convert_floating=False,
-    )
     return pd.concat([envelope, payload], axis=1) if len(payload.columns) else envelope
+
+
+def _keep_whole_numbers(payload: pd.DataFrame) -> None:
+    """Whole numbers missing from some rows read as floats: make such columns nullable
+    integers again (in place)."""
+    for name in payload.columns:
+        if not name.startswith(DATA_PREFIX):
+            continue
+        column = payload[name]
+        if column.dtype == "float64" and column.hasnans:
+            present = column.dropna()
+            if (present == present.round()).all() and present.abs().max() < 2**53:
+                payload[name] = column.astype("Int64")
 
 
 def _empty_envelope() -> pd.DataFrame:
