@@ -4,7 +4,6 @@ each subcommand is one function that takes the parsed arguments and returns an e
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,13 +83,7 @@ def _demo(args: argparse.Namespace) -> int:
             label = make_url(url).render_as_string(hide_password=True)
         except ArgumentError:
             raise DemoError(f"{url!r} is not a database URL") from None
-    relay_log = logging.getLogger("event_sourcery.outbox")
-    level = relay_log.level
-    relay_log.setLevel(logging.ERROR)  # the demo's dead letters are on purpose: no warnings
-    try:
-        summary = build_demo(url, events=args.events, seed=args.seed, progress=not args.quiet)
-    finally:
-        relay_log.setLevel(level)
+    summary = build_demo(url, events=args.events, seed=args.seed, progress=not args.quiet)
     print(f"{label}: {summary}")
     return 0
 

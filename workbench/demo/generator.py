@@ -3,10 +3,12 @@ deliveries), the same for the same seed, and say what it holds in a ``DemoSummar
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -162,7 +164,8 @@ def _build(
         customers = math.ceil(events * 1.12 / EVENTS_PER_CUSTOMER) + 3
         Simulation(writer, random.Random(seed), customers).run()
         writer.finish()
-    report = relay_history(store, seed, progress=progress)
+    with _relay_warnings_off():  # the demo's dead letters are on purpose
+        report = relay_history(store, seed, progress=progress)
     counts = store.outbox.counts()
     written = writer.written
     drifted_stream, drifted_version = written.drifted or (None, None)
@@ -199,3 +202,15 @@ def _check(events: int, seed: int) -> None:
         raise DemoError(f"events={events!r}: give a whole number of events, at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise DemoError(f"seed={seed!r}: give a whole number")
+
+
+@contextmanager
+def _relay_warnings_off() -> Iterator[None]:
+    """The relay's logger at ERROR while the block runs, as it was afterwards."""
+    relay_log = logging.getLogger("event_sourcery.outbox")
+    level = relay_log.level
+    relay_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        relay_log.setLevel(level)
