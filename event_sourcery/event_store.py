@@ -137,17 +137,21 @@ class EventStore(WholeStoreReads):
                 StreamId.of(stream_id), _version(start, "start"), _version(stop, "stop")
             )
 
-    def save_snapshot(self, stream_id: UUID | StreamId, snapshot: Event, version: int) -> None:
+    def save_snapshot(
+        self, stream_id: UUID | StreamId, snapshot: Event | Envelope[Event], version: int
+    ) -> None:
         """Keep ``snapshot`` as the stream's state after ``version``; earlier snapshots stay
-        (see ``snapshots``). Raises ``InvalidSnapshot`` if the stream has no such version."""
+        (see ``snapshots``). An ``Envelope`` around it chooses its uuid and time (imports,
+        generated histories). Raises ``InvalidSnapshot`` if the stream has no such version."""
         stream = StreamId.of(stream_id)
         if not is_whole(version, 1):
             raise InvalidSnapshot(stream, version, "versions are whole numbers from 1")
         if version > MAX_VERSION:
             raise InvalidSnapshot(stream, version, f"versions stop at {MAX_VERSION}")
-        if not isinstance(snapshot, Event):
+        state = snapshot.event if isinstance(snapshot, Envelope) else snapshot
+        if not isinstance(state, Event):
             raise InvalidSnapshot(
-                stream, version, f"{snapshot!r} is not an Event; pass an Event subclass instance"
+                stream, version, f"{state!r} is not an Event; pass an Event subclass instance"
             )
         [new] = encode([snapshot], self.registry)
         self.storage.save_snapshot(stream, version, new)

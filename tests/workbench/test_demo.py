@@ -69,8 +69,8 @@ def _streams(raws: list[RawEvent]) -> dict[StreamId, list[RawEvent]]:
 
 
 def _contents(store: EventStore) -> dict[str, Any]:
-    """What a demo store holds, as comparable values; not snapshots' uuids and times (stamped by
-    ``save_snapshot``) nor outbox wall-clock times (attempts count from the first one)."""
+    """What a demo store holds, as comparable values; not outbox wall-clock times (attempts
+    count from the first one)."""
     raws = store.read_all_raw()
     events = [
         (
@@ -88,7 +88,7 @@ def _contents(store: EventStore) -> dict[str, Any]:
         for r in raws
     ]
     snapshots = [
-        (s.stream_id.name, s.version, s.type, s.schema_version, s.data)
+        (s.uuid, s.created_at, s.stream_id.name, s.version, s.type, s.schema_version, s.data)
         for stream in _streams(raws)
         for s in store.snapshots_raw(stream)
     ]

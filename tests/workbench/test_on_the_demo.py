@@ -67,3 +67,14 @@ def test_every_event_is_in_the_frame_once(demo: tuple[Workbench, DemoSummary]) -
     assert len(events) == summary.events
     assert events["event_uuid"].is_unique
     assert wb.streams()["events"].sum() == summary.events
+
+
+def test_snapshots_are_stamped_with_the_time_of_the_version_they_cover(
+    demo: tuple[Workbench, DemoSummary],
+) -> None:
+    wb, _ = demo
+    snapshots = wb.snapshots()
+    assert not snapshots.empty
+    events = wb.events(payload=False).set_index(["stream_id", "version"])
+    for row in snapshots.itertuples():
+        assert row.created_at == events.loc[(row.stream_id, row.version), "created_at"]

@@ -154,7 +154,11 @@ class Writer:
         if drifts:
             snapshot = before_late_fees(snapshot)
             self.written.drifted = (stream, version)
-        self.store.save_snapshot(stream, snapshot, version)
+        # Stamped like the events: a uuid from the seed, the time of the version it covers.
+        at = self._last_at[stream]
+        self.store.save_snapshot(
+            stream, Envelope(event=snapshot, uuid=self.new_id(), created_at=at), version
+        )
         self.written.snapshots += 1
 
 

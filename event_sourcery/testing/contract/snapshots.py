@@ -3,13 +3,14 @@ when their class can no longer read them."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
 
 from event_sourcery.errors import InvalidSnapshot, SnapshotSkipped
 from event_sourcery.event_store import EventStore
-from event_sourcery.records import RecordedSnapshot
+from event_sourcery.records import Envelope, RecordedSnapshot
 from event_sourcery.registry import EventRegistry
 from event_sourcery.testing.backend import Backend
 from event_sourcery.testing.contract.base import (
@@ -102,6 +103,20 @@ class SnapshotContract(BaseContract):
             {"balance": 40, "deposits": 40},
         )
         assert len({r.uuid for r in raw}) == 3
+
+    def test_a_snapshot_in_an_envelope_keeps_the_uuid_and_time_it_was_given(
+        self, store: EventStore
+    ) -> None:
+        stream = uuid4()
+        store.append(*deposits(1, 1), stream_id=stream)
+        moment = datetime(2024, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+        given = Envelope(event=snapshot(2), uuid=uuid4(), created_at=moment)
+        store.save_snapshot(stream, given, 2)
+        [raw] = store.snapshots_raw(stream)
+        assert (raw.uuid, raw.created_at, raw.version) == (given.uuid, moment, 2)
+        assert store.snapshots(stream)[0].event == snapshot(2)
+        with pytest.raises(InvalidSnapshot, match="is not an Event"):
+            store.save_snapshot(stream, Envelope(event="state"), 2)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize("version", [0, -1, 4, 2**63])
     def test_a_snapshot_of_a_version_the_stream_has_not_reached_is_refused(
