@@ -40,8 +40,12 @@ test-core: $(CORE_STAMP)
 
 test: lint pytest test-core
 
+# Both suites run even when the first fails; the target fails if either did.
 bench: install
-	$(BIN)/python -m benchmarks
+	status=0; \
+	$(BIN)/python -m benchmarks || status=$$?; \
+	$(BIN)/python -m benchmarks.workbench_rows || status=$$?; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) .bench
