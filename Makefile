@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core-sqlalchemy2.0
 CORE_STAMP := $(CORE_VENV)/.installed
 
-.PHONY: install test lint pytest test-core bench clean
+.PHONY: install test lint pytest test-core notebooks bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,10 @@ test-core: $(CORE_STAMP)
 	$(CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider -o filterwarnings=error \
 		tests/contract tests/event_sourcery
 
-test: lint pytest test-core
+notebooks: install
+	$(BIN)/pytest -q -p no:cacheprovider --nbmake notebooks
+
+test: lint pytest test-core notebooks
 
 # Both suites run even when the first fails; the target fails if either did.
 bench: install
