@@ -9,6 +9,7 @@ Quick start::
     session.commit()
 """
 
+from event_sourcery.bulk import collector_paused
 from event_sourcery.connect import connect, create_schema, get_event_store, get_outbox
 from event_sourcery.context import Context, Enricher
 from event_sourcery.errors import (
@@ -173,6 +174,7 @@ __all__ = [
     "Versioning",
     "VersioningMismatch",
     "applies",
+    "collector_paused",
     "configure_models",
     "connect",
     "create_schema",

@@ -3,15 +3,16 @@ event class involved, so unknown types and old schema versions show as stored.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
+from uuid import UUID
 
+import orjson
 import pandas as pd
 
-from event_sourcery import RawEvent
-from workbench.flatten import flatten
+from event_sourcery import RawEvent, collector_paused
+from workbench.flatten import flatten_columns
 
 ENVELOPE_COLUMNS = (
     "position",
@@ -47,53 +48,46 @@ def events_frame(chunks: Iterable[Sequence[RawEvent]], *, payload: bool = True) 
     """One row per event of ``chunks`` (in the order given), payloads flattened into
     ``data.*`` columns unless ``payload`` is False; chunks keep the intermediate Python
     objects small."""
-    frames = [_chunk_frame(chunk, payload) for chunk in chunks if chunk]
-    if not frames:
-        return _typed(_empty_envelope())
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    _keep_whole_numbers(frame)
-    return _typed(frame)
+    with collector_paused():  # millions of short-lived dicts, no cycles among them
+        frames = [_chunk_frame(chunk, payload) for chunk in chunks if chunk]
+        if not frames:
+            return _typed(_empty_envelope())
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        _keep_whole_numbers(frame)
+        return _typed(frame)
 
 
 def _chunk_frame(raws: Sequence[RawEvent], with_payload: bool) -> pd.DataFrame:
-    columns: dict[str, list[Any]] = {name: [] for name in ENVELOPE_COLUMNS}
-    position, stream_id, stream_name = (
-        columns["position"],
-        columns["stream_id"],
-        columns["stream_name"],
+    uuids, streams, versions, positions, types, schemas, datas, contexts, times = zip(
+        *raws, strict=True
     )
-    category, version, type_ = columns["category"], columns["version"], columns["type"]
-    created_at, event_uuid = columns["created_at"], columns["event_uuid"]
-    correlation, causation = columns["correlation_id"], columns["causation_id"]
-    schema_version = columns["schema_version"]
-    payloads: list[dict[str, Any]] = []
-    loads = json.loads
-    for raw in raws:
-        stream = raw.stream_id
-        position.append(raw.position)
-        stream_id.append(str(stream.uuid))
-        stream_name.append(stream.name)
-        category.append(stream.category)
-        version.append(raw.version)
-        type_.append(raw.type)
-        created_at.append(raw.created_at)
-        event_uuid.append(str(raw.uuid))
-        schema_version.append(raw.schema_version)
-        if raw.context_json == _EMPTY_CONTEXT:
-            correlation.append(None)
-            causation.append(None)
-        else:
-            context = loads(raw.context_json)
-            correlation.append(context.get("correlation_id"))
-            causation.append(context.get("causation_id"))
-        if with_payload:
-            data = loads(raw.data_json)
-            payloads.append(flatten(data, DATA_PREFIX) if type(data) is dict else {"data": data})
-    envelope = pd.DataFrame(columns)
+    stream_text: dict[UUID, str] = {}  # many events share a stream: one str() each
+    loads = orjson.loads
+    parsed = [{} if text == _EMPTY_CONTEXT else loads(text) for text in contexts]
+    envelope = pd.DataFrame(
+        {
+            "position": positions,
+            "stream_id": [
+                stream_text.get(s.uuid) or stream_text.setdefault(s.uuid, str(s.uuid))
+                for s in streams
+            ],
+            "stream_name": [s.name for s in streams],
+            "category": [s.category for s in streams],
+            "version": versions,
+            "type": types,
+            "created_at": times,
+            "event_uuid": list(map(str, uuids)),
+            "correlation_id": [c.get("correlation_id") for c in parsed],
+            "causation_id": [c.get("causation_id") for c in parsed],
+            "schema_version": schemas,
+        }
+    )
     if not with_payload:
         return envelope
-    payload = pd.DataFrame(payloads, index=envelope.index)
-    return pd.concat([envelope, payload], axis=1) if len(payload.columns) else envelope
+    columns = flatten_columns(map(loads, datas), DATA_PREFIX, len(datas))
+    if not columns:
+        return envelope
+    return pd.concat([envelope, pd.DataFrame(columns, index=envelope.index)], axis=1)
 
 
 def _keep_whole_numbers(payload: pd.DataFrame) -> None:
@@ -126,8 +120,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def utc_times(values: Iterable[datetime | None]) -> pd.Series[Any]:
+def utc_times(values: Iterable[datetime | None] | pd.Series[Any]) -> pd.Series[Any]:
     """Aware moments (None: NaT) as a column of UTC microseconds, whatever their offsets."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype(UTC_TIME)  # already times: no round trip
     return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).astype(UTC_TIME)
 
 
