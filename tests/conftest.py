@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
@@ -32,16 +33,25 @@ def postgres_url() -> Iterator[str]:
         if _services_required():
             pytest.fail(f"{reason} (EVENT_SOURCERY_REQUIRE_SERVICES=1)")
         pytest.skip(reason)
-    schema = f"es_test_{uuid4().hex[:12]}"
+    try:
+        with schema_of_its_own(admin, "es_test") as url:
+            yield url
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def schema_of_its_own(admin: Engine, prefix: str) -> Iterator[str]:
+    """A URL on ``admin``'s server whose connections use a new schema, dropped afterwards."""
+    schema = f"{prefix}_{uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

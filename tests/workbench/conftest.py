@@ -3,33 +3,20 @@ schema of its own, dropped afterwards), so every test sees only what it writes."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
-from tests.conftest import DEFAULT_POSTGRES_URL
+from tests.conftest import schema_of_its_own
 
 
 @pytest.fixture
-def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
-    """A URL on a new, empty PostgreSQL schema (``postgres_url`` proves the server is up)."""
-    base = os.environ.get("EVENT_SOURCERY_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    admin = create_engine(base)
-    schema = f"wb_test_{uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def fresh_postgres_url(postgres_engine: Engine) -> Iterator[str]:
+    """A URL on a new, empty PostgreSQL schema (``postgres_engine`` proves the server is up)."""
+    with schema_of_its_own(postgres_engine, "wb_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

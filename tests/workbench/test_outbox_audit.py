@@ -11,8 +11,6 @@ from uuid import UUID, uuid4
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from event_sourcery import (
     Attempt,
@@ -94,28 +92,9 @@ class History:
         return pd.Timestamp(self.start + timedelta(seconds=seconds))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of the test's own: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'outbox.db'}"
-        return
-    engine: Engine = request.getfixturevalue("postgres_engine")
-    base: str = request.getfixturevalue("postgres_url")
-    schema = f"wb_outbox_{uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
 @pytest.fixture
-def store(url: str) -> Iterator[EventStore]:
-    store = connect(url, with_outbox=True)
+def store(store_url: str) -> Iterator[EventStore]:
+    store = connect(store_url, with_outbox=True)
     yield store
     store.close()
 
