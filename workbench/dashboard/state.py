@@ -19,7 +19,7 @@ class DashboardState(param.Parameterized):
     )
 
     def __init__(self, wb: Workbench, **params: Any) -> None:
-        super().__init__(**params)  # type: ignore[no-untyped-call]
+        super().__init__(**params)
         self.wb = wb
 
     @property
