@@ -7,6 +7,7 @@ from typing import Any
 
 import param
 
+from event_sourcery import Publisher
 from workbench.workbench import Workbench
 
 
@@ -18,9 +19,12 @@ class DashboardState(param.Parameterized):
         default=None, allow_None=True, doc="The stream (its uuid as text) being time-travelled."
     )
 
-    def __init__(self, wb: Workbench, **params: Any) -> None:
+    def __init__(self, wb: Workbench, *, publisher: Publisher | None = None, **params: Any) -> None:
         super().__init__(**params)
         self.wb = wb
+        self.publisher = publisher
+        """Where a confirmed replay sends entries; set by whoever builds the dashboard (None:
+        the outbox view says no publisher is configured)."""
 
     @property
     def read_only(self) -> bool:
