@@ -1,10 +1,11 @@
 """Reads of the whole store, for readers and tools: every stream's events in position order
-(``read_all`` and its pages) and the list of streams with what each holds."""
+(``read_all``, its pages, newest first), one event by uuid, and the streams and types held."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from uuid import UUID
 
 from event_sourcery.bulk import collector_paused
 from event_sourcery.errors import InvalidRange
@@ -90,6 +91,71 @@ class WholeStoreReads:
             after, limit, types=types, categories=categories, since=since, until=until
         )[0]
 
+    def read_all_backwards(
+        self,
+        before: int | None = None,
+        limit: int | None = None,
+        *,
+        types: Iterable[type[Event] | str] | None = None,
+        categories: Iterable[str | None] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Recorded[Event]]:
+        """``read_all`` newest first: events before position ``before`` (exclusive; None:
+        from ``position`` down), at most ``limit``, filtered as ``read_all`` filters."""
+        raws = self.read_all_raw_backwards(
+            before, limit, types=types, categories=categories, since=since, until=until
+        )
+        with collector_paused():
+            return decode_all(raws, self.registry)
+
+    def read_all_raw_backwards(
+        self,
+        before: int | None = None,
+        limit: int | None = None,
+        *,
+        types: Iterable[type[Event] | str] | None = None,
+        categories: Iterable[str | None] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RawEvent]:
+        """``read_all_backwards`` undecoded, for tools (the newest pages of a big store)."""
+        if before is not None and not is_whole(before):
+            raise InvalidRange("before", before, "not a position: use an int >= 0 or None")
+        read = self._read_filter(limit, types, categories, since, until)
+        with collector_paused():
+            return self.storage.read_all_backwards(before, limit, read)[0]
+
+    def event_raw(self, uuid: UUID) -> RawEvent | None:
+        """The stored event with this uuid, undecoded (None if there is none): one
+        lookup by the events' unique uuid, whatever the store's size."""
+        if not isinstance(uuid, UUID):
+            raise InvalidRange("uuid", uuid, "not an event uuid: use a uuid.UUID")
+        return self.storage.event(uuid)
+
+    def event_types(self) -> list[str]:
+        """The type names the stored events carry, each once, sorted; read from the type
+        index, not from the events."""
+        return sorted(self.storage.event_types())
+
+    def _read_filter(
+        self,
+        limit: int | None,
+        types: Iterable[type[Event] | str] | None,
+        categories: Iterable[str | None] | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> ReadFilter:
+        """The filters of a read of the whole store, checked, as storage takes them."""
+        if limit is not None and not is_whole(limit):
+            raise InvalidRange("limit", limit, "not a number of events: use an int >= 0 or None")
+        return ReadFilter(
+            types=None if types is None else self.registry.names_for(types),
+            categories=_category_filter(categories),
+            since=aware_moment(since, "since"),
+            until=aware_moment(until, "until"),
+        )
+
     def _read_all_raw(
         self,
         after: int,
@@ -103,14 +169,7 @@ class WholeStoreReads:
         """The events read and the position to go on from."""
         if not is_whole(after):
             raise InvalidRange("after", after, "not a position: use an int >= 0")
-        if limit is not None and not is_whole(limit):
-            raise InvalidRange("limit", limit, "not a number of events: use an int >= 0 or None")
-        read = ReadFilter(
-            types=None if types is None else self.registry.names_for(types),
-            categories=_category_filter(categories),
-            since=aware_moment(since, "since"),
-            until=aware_moment(until, "until"),
-        )
+        read = self._read_filter(limit, types, categories, since, until)
         with collector_paused():
             raws, horizon = self.storage.read_all(after, limit, read)
         if limit is not None and len(raws) >= limit:  # stopped at the limit

@@ -6,6 +6,7 @@ import bisect
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from uuid import UUID
 
 from event_sourcery.context import NO_CONTEXT_JSON
 from event_sourcery.errors import (
@@ -32,7 +33,7 @@ class InMemoryStorage:
         self._lock = threading.RLock()  # listeners called inside an append may read
         self._streams: dict[StreamId, MemoryStream] = {}
         self._names: dict[tuple[str, str | None], StreamId] = {}
-        self._uuids: set[object] = set()
+        self._uuids: dict[object, RawEvent] = {}  # every stored event by its uuid
         self._position = 0
         self._log: list[RawEvent] = []  # every stored event, in position order
         self._appended = threading.Condition(self._lock)
@@ -83,7 +84,7 @@ class InMemoryStorage:
             if stream is None:
                 stream = self._create(stream_id, expected.versioned)
             stream.events.extend(raws)
-            self._uuids.update(new.uuid for new in events)
+            self._uuids.update((raw.uuid, raw) for raw in raws)
             for raw in raws:
                 bisect.insort(self._log, raw, key=_position_of)
             if any(new.outbox for new in events):
@@ -104,7 +105,8 @@ class InMemoryStorage:
                 return
             if stream.stream_id.name is not None:
                 del self._names[(stream.stream_id.name, stream.stream_id.category)]
-            self._uuids.difference_update(e.uuid for e in stream.events)
+            for event in stream.events:
+                del self._uuids[event.uuid]
             gone = {e.position for e in stream.events}
             self._log = [e for e in self._log if e.position not in gone]
 
@@ -169,6 +171,33 @@ class InMemoryStorage:
                 if limit is not None and len(selected) >= limit:
                     break
         return selected, horizon
+
+    def read_all_backwards(
+        self, before: int | None, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
+        with self._lock:
+            horizon = self._position
+            end = (
+                len(self._log)
+                if before is None
+                else bisect.bisect_left(self._log, before, key=_position_of)
+            )
+            head = self._log[:end] if limit != 0 else []
+        selected: list[RawEvent] = []
+        for event in reversed(head):
+            if _passes(event, read):
+                selected.append(event)
+                if limit is not None and len(selected) >= limit:
+                    break
+        return selected, horizon
+
+    def event(self, uuid: UUID) -> RawEvent | None:
+        with self._lock:
+            return self._uuids.get(uuid)
+
+    def event_types(self) -> list[str]:
+        with self._lock:
+            return list({event.type for event in self._log})
 
     def horizon(self) -> Horizon:
         with self._lock:

@@ -99,6 +99,23 @@ class Storage(Protocol):
         one returned."""
         ...
 
+    def read_all_backwards(
+        self, before: int | None, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
+        """Events of every stream with ``position < before`` (None: from the safe position
+        down) that ``read`` lets through, newest first, at most ``limit``, and the safe
+        position: none past it is returned, so a later read from it skips nothing."""
+        ...
+
+    def event(self, uuid: UUID) -> RawEvent | None:
+        """The stored event with this uuid (with its stream's full id), else None."""
+        ...
+
+    def event_types(self) -> list[str]:
+        """The type names of the stored events, each once, in any order (an index walk,
+        not a read of the events)."""
+        ...
+
     def horizon(self) -> Horizon:
         """How far readers of the whole store may safely go, and what holds them back."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from uuid import UUID
 
 from event_sourcery.records import RawEvent, StreamInfo
 from event_sourcery.storage.checkpoints import CheckpointUnit
@@ -15,7 +16,7 @@ from event_sourcery.versioning import ExpectedVersion
 
 
 class CountingStorage:
-    """Passes every call to ``inner``; ``rows_read`` adds up the event rows loads returned."""
+    """Passes every call to ``inner``; ``rows_read`` adds up the event rows reads returned."""
 
     def __init__(self, inner: Storage) -> None:
         self.inner = inner
@@ -60,6 +61,21 @@ class CountingStorage:
         rows, horizon = self.inner.read_all(after, limit, read)
         self.rows_read += len(rows)
         return rows, horizon
+
+    def read_all_backwards(
+        self, before: int | None, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
+        rows, horizon = self.inner.read_all_backwards(before, limit, read)
+        self.rows_read += len(rows)
+        return rows, horizon
+
+    def event(self, uuid: UUID) -> RawEvent | None:
+        found = self.inner.event(uuid)
+        self.rows_read += found is not None
+        return found
+
+    def event_types(self) -> list[str]:
+        return self.inner.event_types()
 
     def outbox(self) -> OutboxStorage:
         return self.inner.outbox()

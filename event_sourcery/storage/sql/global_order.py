@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Dialect, bindparam, literal_column, select
+from sqlalchemy import Dialect, bindparam, func, literal_column, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from event_sourcery.records import RawEvent
@@ -127,24 +127,32 @@ def _scalar(conn: DBAPIConnection, sql: str) -> Any:
     return None if row is None else row[0]
 
 
+_ACROSS_STREAMS = select(
+    *[_e[name] for name in ROW_FIELDS],
+    _e.context,
+    _e.created_at,
+    _s.uuid,
+    _s.name,
+    _s.category,
+).join_from(events, streams, _e.stream_id == _s.id)
+"""Events with their streams' uuid, name and category (see ``raws_across_streams``)."""
+
+
 @cache
 def read_all_statement(
-    dialect: Dialect, types: bool, categories: bool, since: bool, until: bool
+    dialect: Dialect,
+    types: bool,
+    categories: bool,
+    since: bool,
+    until: bool,
+    *,
+    descending: bool = False,
 ) -> DriverStatement:
-    """Events with p_after < position <= p_horizon, in position order, at most p_limit,
-    filtered by what the flags switch on: p_types and p_categories (JSON arrays),
-    p_since and p_until."""
-    query = (
-        select(
-            *[_e[name] for name in ROW_FIELDS],
-            _e.context,
-            _e.created_at,
-            _s.uuid,
-            _s.name,
-            _s.category,
-        )
-        .join_from(events, streams, _e.stream_id == _s.id)
-        .where(_e.position > bindparam("p_after"), _e.position <= bindparam("p_horizon"))
+    """Events with p_after < position <= p_horizon, in position order (``descending``:
+    newest first), at most p_limit, filtered by what the flags switch on: p_types and
+    p_categories (JSON arrays), p_since and p_until."""
+    query = _ACROSS_STREAMS.where(
+        _e.position > bindparam("p_after"), _e.position <= bindparam("p_horizon")
     )
     if types:
         query = query.where(_e.type.in_(dialects.json_values(dialect.name, "p_types")))
@@ -154,8 +162,26 @@ def read_all_statement(
         query = query.where(_e.created_at >= bindparam("p_since"))
     if until:
         query = query.where(_e.created_at < bindparam("p_until"))
-    query = query.order_by(_e.position).limit(bindparam("p_limit")).offset(literal_column("0"))
+    order = _e.position.desc() if descending else _e.position
+    query = query.order_by(order).limit(bindparam("p_limit")).offset(literal_column("0"))
     return DriverStatement.compile(query, dialect)
+
+
+@cache
+def event_statement(dialect: Dialect) -> DriverStatement:
+    """The event whose uuid is p_uuid (the unique index finds it), shaped as a read's row."""
+    return DriverStatement.compile(_ACROSS_STREAMS.where(_e.uuid == bindparam("p_uuid")), dialect)
+
+
+@cache
+def event_types_statement(dialect: Dialect) -> DriverStatement:
+    """The stored type names, one index probe each: a loose scan of the type index (SQLite
+    and PostgreSQL walk it rather than read every event)."""
+    found = select(func.min(_e.type).label("type")).cte("found", recursive=True)
+    later = events.alias("later")
+    following = select(func.min(later.c.type)).where(later.c.type > found.c.type)
+    found = found.union_all(select(following.scalar_subquery()).where(found.c.type.is_not(None)))
+    return DriverStatement.compile(select(found.c.type).where(found.c.type.is_not(None)), dialect)
 
 
 def read_filter_params(

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -27,10 +28,12 @@ from event_sourcery.storage.checkpoints import CheckpointUnit
 from event_sourcery.storage.protocol import NewEvent, OnStored
 from event_sourcery.storage.reading import Horizon, ReadFilter, Waiter
 from event_sourcery.storage.sql import catalog, checkpointing
-from event_sourcery.storage.sql.driver import ValueCodec
+from event_sourcery.storage.sql.driver import ValueCodec, as_sqlalchemy_error
 from event_sourcery.storage.sql.global_order import (
     NO_LIMIT,
     GapGuard,
+    event_statement,
+    event_types_statement,
     raws_across_streams,
     read_all_statement,
     read_filter_params,
@@ -198,9 +201,49 @@ class SqlStorage:
             rows = query.run(conn, params)
         return raws_across_streams(rows, codec), safe
 
-    def horizon(self) -> Horizon:
+    def read_all_backwards(
+        self, before: int | None, limit: int | None, read: ReadFilter
+    ) -> tuple[list[RawEvent], int]:
+        codec = self._kit.codec
+        if limit == 0:
+            return [], self.horizon().position
         with self.transactions.read() as conn:
-            return self._horizon(conn)
+            safe = self._horizon(conn).position
+            top = safe if before is None else min(safe, before - 1)
+            if top <= 0:
+                return [], safe
+            query = read_all_statement(
+                self.transactions.dialect,
+                read.types is not None,
+                read.categories is not None,
+                read.since is not None,
+                read.until is not None,
+                descending=True,
+            )
+            params = read_filter_params(0, top, limit or NO_LIMIT, read, codec.time_in)
+            rows = query.run(conn, params)
+        return raws_across_streams(rows, codec), safe
+
+    def event(self, uuid: UUID) -> RawEvent | None:
+        codec = self._kit.codec
+        with self.transactions.read() as conn:
+            rows = event_statement(self.transactions.dialect).run(
+                conn, {"p_uuid": codec.uuid_in(uuid)}
+            )
+        return raws_across_streams(rows, codec)[0] if rows else None
+
+    def event_types(self) -> list[str]:
+        with self.transactions.read() as conn:
+            rows = event_types_statement(self.transactions.dialect).run(conn, {})
+        return [row[0] for row in rows]
+
+    def horizon(self) -> Horizon:
+        dialect = self.transactions.dialect
+        with self.transactions.read() as conn:
+            try:
+                return self._horizon(conn)
+            except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy's, like every read's
+                raise as_sqlalchemy_error(dialect, error, "horizon", connection=conn) from error
 
     def _horizon(self, conn: DBAPIConnection) -> Horizon:
         if self.transactions.dialect.name == "postgresql":
