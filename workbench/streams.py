@@ -50,6 +50,17 @@ class StreamFinder:
         """One row per stream (see ``STREAM_COLUMNS``), in the order the store lists them."""
         return streams_frame(self.store.streams())
 
+    def search(self, text: str, limit: int) -> pd.DataFrame:
+        """Streams whose name or uuid contains ``text`` (any case), at most ``limit``, in
+        creation order; one read of the stream list, no events."""
+        needle = text.strip().lower()
+        found = [
+            info
+            for info in self.store.streams()
+            if needle in (info.stream_id.name or "").lower() or needle in str(info.stream_id.uuid)
+        ]
+        return streams_frame(found[:limit])
+
     @staticmethod
     def _one(matches: list[StreamId], what: str) -> StreamId:
         if len(matches) == 1:

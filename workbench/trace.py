@@ -7,14 +7,21 @@ import html
 import json
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import numpy as np
 import pandas as pd
 
-from event_sourcery import EventStore
+from event_sourcery import EventStore, RawEvent
+from workbench import lineage
 from workbench.errors import InvalidFilter
+from workbench.frames import events_frame
 from workbench.outbox_audit import outbox_frame
 from workbench.outbox_audit.frames import attempts_to_frame
+
+TRACE_WINDOW = 10_000
+"""Events after a traced one that are searched for its children (effects follow causes
+closely: the same append or the next few)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +34,9 @@ class Trace:
     children: pd.DataFrame
     outbox: dict[str, Any] | None
     attempts: pd.DataFrame
+    children_complete: bool = True
+    """False when the children were looked for among the next ``TRACE_WINDOW`` events only
+    and the store holds more after them."""
 
     def _repr_html_(self) -> str:
         event = self.event
@@ -48,23 +58,54 @@ class Trace:
         )
 
 
-def trace(store: EventStore, envelopes: pd.DataFrame, event_uuid: str) -> Trace:
-    """The trace of ``event_uuid`` given the store's envelope frame (``payload=False``)."""
-    found = envelopes[envelopes["event_uuid"] == event_uuid]
-    if found.empty:
-        raise InvalidFilter(f"no event with uuid {event_uuid} in the store")
-    row = _record(found.iloc[0])
-    [raw] = store.read_all_raw(after=row["position"] - 1, limit=1)
+def trace(store: EventStore, event_uuid: str, window: int = TRACE_WINDOW) -> Trace:
+    """The trace of ``event_uuid``: the event and its parent found by uuid, its children
+    among the ``window`` events stored after it (``Trace.children_complete`` says whether
+    that reached the store's end)."""
+    raw = find_event(store, event_uuid)
+    row = _record(events_frame([[raw]], payload=False).iloc[0])
     row["data"] = json.loads(raw.data_json)
     row["context"] = json.loads(raw.context_json)
     cause = row["causation_id"]
-    parents = envelopes[envelopes["event_uuid"] == cause] if cause is not None else found.iloc[0:0]
-    children = envelopes[envelopes["causation_id"] == event_uuid].reset_index(drop=True)
+    found = None if cause is None else _event_or_none(store, cause)
+    parent = None if found is None else _record(events_frame([[found]], payload=False).iloc[0])
+    later = store.read_all_raw(raw.position, window)
+    envelopes = events_frame([later], payload=False)
+    children = envelopes[envelopes["causation_id"] == str(raw.uuid)].reset_index(drop=True)
     entries = outbox_frame(store, positions=[row["position"]])
     entry = None if entries.empty else _record(entries.iloc[0])
     attempts = attempts_to_frame(store.outbox.attempts(row["position"]) if entry else [])
-    parent = None if parents.empty else _record(parents.iloc[0])
-    return Trace(row, parent, children, entry, attempts)
+    complete = len(later) < window
+    return Trace(row, parent, children, entry, attempts, complete)
+
+
+def conversation(
+    store: EventStore, correlation_id: str, near: UUID | str, window: int = TRACE_WINDOW
+) -> pd.DataFrame:
+    """The conversation's events (``lineage.correlated``) among ``window`` events: from
+    the one that started it when it is stored, else around the event ``near``."""
+    start = _event_or_none(store, correlation_id)
+    if start is not None:
+        after = start.position - 1
+    else:
+        after = max(0, find_event(store, near).position - window // 2)
+    return lineage.correlated(events_frame([store.read_all_raw(after, window)]), correlation_id)
+
+
+def find_event(store: EventStore, event_uuid: UUID | str) -> RawEvent:
+    """The stored event with this uuid (or its text); InvalidFilter when there is none."""
+    found = _event_or_none(store, event_uuid)
+    if found is None:
+        raise InvalidFilter(f"no event with uuid {event_uuid} in the store")
+    return found
+
+
+def _event_or_none(store: EventStore, event_uuid: UUID | str) -> RawEvent | None:
+    try:
+        uuid = event_uuid if isinstance(event_uuid, UUID) else UUID(str(event_uuid))
+    except ValueError:
+        raise InvalidFilter(f"event uuid {event_uuid!r} is not a uuid") from None
+    return store.event_raw(uuid)
 
 
 def _record(row: pd.Series[Any]) -> dict[str, Any]:

@@ -25,12 +25,13 @@ from workbench import lineage, outbox_audit, snapshots
 from workbench.errors import InvalidFilter, NoAggregateFor
 from workbench.frames import events_frame
 from workbench.outbox_audit import Chosen, EntryRef, OutboxSummary
+from workbench.paging import EventFilter, EventPager
 from workbench.reading import EventQuery, raw_chunks
 from workbench.snapshots import SnapshotComparison
 from workbench.state import AggregateFolder, MergeFolder
 from workbench.streams import StreamFinder
 from workbench.timeline import CHECKPOINT_EVERY, Timeline
-from workbench.trace import Trace, trace
+from workbench.trace import Trace, conversation, trace
 
 StreamRef = UUID | StreamId | str
 """A stream as callers name it: its uuid (or its text), a StreamId, or its name."""
@@ -134,8 +135,43 @@ class Workbench:
         catalogue["known"] = [registry.get(name) is not None for name in catalogue["type"]]
         return catalogue.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
 
-    def correlated(self, correlation_id: UUID | str) -> pd.DataFrame:
-        """The events of one conversation (see ``lineage.correlated``)."""
+    def type_names(self) -> list[str]:
+        """The stored type names, sorted: from the store's type index, not its events."""
+        return self.store.event_types()
+
+    def find_streams(self, text: str, limit: int = 20) -> pd.DataFrame:
+        """Streams whose name or uuid contains ``text`` (any case), at most ``limit``."""
+        return self._streams.search(text, limit)
+
+    def pager(
+        self,
+        stream: StreamRef | None = None,
+        *,
+        category: str | Sequence[str | None] | None = None,
+        types: Iterable[type[Event] | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        size: int = 50,
+        newest_first: bool = True,
+    ) -> EventPager:
+        """Pages of ``size`` events for a table, newest or oldest first (see ``paging``):
+        each page reads about as many rows as it shows."""
+        where = EventFilter(
+            types=None if types is None else self.store.registry.names_for(types),
+            categories=[category] if isinstance(category, str) else category,
+            stream=None if stream is None else self._streams.find(stream),
+            since=since,
+            until=until,
+        )
+        return EventPager(self.store, where, size=size, newest_first=newest_first)
+
+    def correlated(
+        self, correlation_id: UUID | str, *, near: UUID | str | None = None
+    ) -> pd.DataFrame:
+        """The events of one conversation (see ``lineage.correlated``); ``near`` (an event
+        of it) bounds the read to ``trace.TRACE_WINDOW`` events from its start or around it."""
+        if near is not None:
+            return conversation(self.store, str(correlation_id), near)
         return lineage.correlated(self.events(), str(correlation_id))
 
     def causation_tree(self, event_uuid: UUID | str) -> pd.DataFrame:
@@ -143,9 +179,9 @@ class Workbench:
         return lineage.causation_tree(self.events(), str(event_uuid))
 
     def trace(self, event_uuid: UUID | str) -> Trace:
-        """One event's story: its stream and version, causation parent and children, and
-        its outbox entry with every attempt."""
-        return trace(self.store, self.events(payload=False), str(event_uuid))
+        """One event's story: its stream and version, causation parent and children (among
+        the ``trace.TRACE_WINDOW`` events after it), and its outbox entry with attempts."""
+        return trace(self.store, str(event_uuid))
 
     # Time travel
 
