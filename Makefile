@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core-sqlalchemy2.0
 CORE_STAMP := $(CORE_VENV)/.installed
 
-.PHONY: install test lint pytest test-core notebooks bench clean
+.PHONY: install demo test lint pytest test-core notebooks bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ $(CORE_STAMP): pyproject.toml
 	touch $(CORE_STAMP)
 
 install: $(STAMP)
+
+# The demo store (100,000 events), built once; then the dashboard on 127.0.0.1.
+DEMO_DB := demo.db
+$(DEMO_DB): | $(STAMP)
+	$(BIN)/python -m workbench demo --db $(DEMO_DB).part --force
+	mv $(DEMO_DB).part $(DEMO_DB)
+
+demo: install $(DEMO_DB)
+	$(BIN)/python -m workbench serve sqlite:///$(DEMO_DB) --app workbench.demo
 
 lint: install
 	$(BIN)/ruff check .

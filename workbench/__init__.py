@@ -14,6 +14,7 @@ from workbench.errors import (
     NoAggregateFor,
     ReadOnlyWorkbench,
     StateNotFound,
+    StoreNotFound,
     WorkbenchError,
 )
 from workbench.outbox_audit import OutboxSummary
@@ -35,6 +36,7 @@ __all__ = [
     "SnapshotComparison",
     "SnapshotStatus",
     "StateNotFound",
+    "StoreNotFound",
     "Timeline",
     "Trace",
     "Workbench",

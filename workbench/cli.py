@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from event_sourcery import EventStoreError
 from workbench.demo import DemoError, build_demo
+from workbench.errors import WorkbenchError
 
 USAGE_ERROR = 2
 Command = Callable[[argparse.Namespace], int]
@@ -45,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="delete the --db file first")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_demo)
+    serve = commands.add_parser(
+        "serve",
+        help="serve the dashboard",
+        description="Serve the dashboard of the store at URL (read-only unless --allow-replay).",
+    )
+    serve.add_argument("url", metavar="URL", help="e.g. sqlite:///demo.db")
+    serve.add_argument(
+        "--app", action="append", default=[], metavar="MODULE", help="import to register events"
+    )
+    serve.add_argument("--port", type=int, default=5006, help="default 5006")
+    serve.add_argument("--address", default="127.0.0.1", help="default 127.0.0.1")
+    serve.add_argument("--allow-replay", action="store_true", help="show the replay controls")
+    serve.add_argument(
+        "--basic-auth",
+        metavar="PASSWORD|FILE",
+        help='a password, or a JSON file of {"user": "password"}',
+    )
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -58,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Command = args.run
     try:
         return run(args)
-    except (DemoError, EventStoreError) as error:
+    except (DemoError, EventStoreError, WorkbenchError) as error:
         return _fail(parser, str(error), USAGE_ERROR)
     except SQLAlchemyError as error:
         return _fail(parser, f"the database failed: {str(error).splitlines()[0]}", 1)
@@ -85,6 +104,21 @@ def _demo(args: argparse.Namespace) -> int:
             raise DemoError(f"{url!r} is not a database URL") from None
     summary = build_demo(url, events=args.events, seed=args.seed, progress=not args.quiet)
     print(f"{label}: {summary}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from workbench.dashboard import server  # Panel loads only for this command
+
+    password = None if args.basic_auth is None else server.basic_auth(args.basic_auth)
+    server.serve(
+        args.url,
+        apps=args.app,
+        port=args.port,
+        address=args.address,
+        allow_replay=args.allow_replay,
+        password=password,
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ built-in error it refines, so generic handlers keep working::
     ├── InvalidFilter (ValueError)        a filter or argument the workbench cannot use
     ├── ReadOnlyWorkbench (PermissionError) a write (replay) asked of a read-only workbench
     ├── StateNotFound (LookupError)       no state at that version or moment of a stream
+    ├── StoreNotFound (LookupError)       no event store at the URL opened
     └── NoAggregateFor (LookupError)      no aggregate class rebuilds that stream
 """
 
@@ -45,4 +46,14 @@ class NoAggregateFor(WorkbenchError, LookupError):
         super().__init__(
             f"no aggregate class rebuilds {what}: pass aggregate=YourAggregate, or name the "
             "module that defines it in Workbench.open(..., app=...)"
+        )
+
+
+class StoreNotFound(WorkbenchError, LookupError):
+    """The URL opened holds no event store (no such SQLite file, or no tables)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"no event store at {where}: {reason} (build one with `python -m workbench demo "
+            "--db demo.db`, or point at a store your application writes)"
         )

@@ -6,10 +6,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pandas as pd
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from event_sourcery import (
     Aggregate,
@@ -22,7 +25,7 @@ from event_sourcery import (
     connect,
 )
 from workbench import lineage, outbox_audit, snapshots
-from workbench.errors import InvalidFilter, NoAggregateFor
+from workbench.errors import InvalidFilter, NoAggregateFor, StoreNotFound
 from workbench.frames import events_frame
 from workbench.outbox_audit import Chosen, EntryRef, OutboxSummary
 from workbench.paging import EventFilter, EventPager
@@ -72,8 +75,7 @@ class Workbench:
         for name in modules:
             importlib.import_module(name)
             found += _aggregates_of(name)
-        store = connect(url, create_tables=False)
-        return cls(store, read_only=read_only, aggregates=found)
+        return cls(_existing_store(url), read_only=read_only, aggregates=found)
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -277,6 +279,17 @@ class Workbench:
             self.store, selection, publisher, dry_run=dry_run, read_only=self.read_only
         )
 
+    def dashboard(self, publisher: Publisher | None = None) -> Any:
+        """The dashboard's views as tabs, to display inline in a notebook (replays need
+        ``read_only=False`` and a ``publisher``)."""
+        import panel as pn
+
+        from workbench.dashboard.app import DashboardTabs
+        from workbench.dashboard.state import DashboardState
+
+        pn.extension("tabulator")
+        return DashboardTabs(DashboardState(self, publisher=publisher))
+
     # Helpers
 
     def _snapshot(self, stream_id: StreamId, version: int | None) -> RawEvent:
@@ -293,6 +306,23 @@ class Workbench:
         if aggregate is None:
             raise NoAggregateFor(f"streams of category {stream_id.category!r}")
         return aggregate
+
+
+def _existing_store(url: str) -> EventStore:
+    """The store at ``url``, which must exist: a missing SQLite file is not created, and a
+    database without the store's tables is refused (the workbench creates nothing)."""
+    parsed = make_url(url)
+    where, database = parsed.render_as_string(hide_password=True), parsed.database
+    on_disk = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if on_disk and not Path(str(database)).is_file():
+        raise StoreNotFound(where, f"there is no file {database}")
+    store = connect(url, create_tables=False)
+    try:
+        store.horizon()
+    except DBAPIError as error:
+        store.close()
+        raise StoreNotFound(where, str(error.orig).splitlines()[0]) from None
+    return store
 
 
 def _aggregates_of(module: str) -> list[type[Aggregate]]:

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 
 from event_sourcery import (
     EntryStatus,
@@ -230,3 +231,18 @@ def test_postgresql_outbox_tables_from_before_are_brought_up_to_date(
     finally:
         with postgres_engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.mark.postgres
+def test_the_position_of_a_database_without_tables_fails_as_sqlalchemys_error(
+    postgres_engine: Engine,
+) -> None:
+    from tests.conftest import schema_of_its_own
+
+    with schema_of_its_own(postgres_engine, "no_tables") as url:
+        store = connect(url, create_tables=False)
+        try:
+            with pytest.raises(ProgrammingError, match="event_sourcery_events"):
+                store.position  # noqa: B018
+        finally:
+            store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -182,3 +183,16 @@ def test_an_empty_store_gives_empty_frames_with_their_columns(store_url: str) ->
 def test_times_in_filters_may_be_in_any_zone(wb: Workbench) -> None:
     since = (T0 + timedelta(hours=1)).astimezone(UTC).astimezone()
     assert len(wb.events(since=since)) == 4
+
+
+def test_opening_a_url_without_a_store_is_refused_and_creates_nothing(
+    store_url: str, tmp_path: Path
+) -> None:
+    from workbench import StoreNotFound
+
+    with pytest.raises(StoreNotFound, match="no event store at"):
+        Workbench.open(store_url)  # the database exists, its tables do not
+    missing = tmp_path / "missing.db"
+    with pytest.raises(StoreNotFound, match="there is no file"):
+        Workbench.open(f"sqlite:///{missing}")
+    assert not missing.exists()
