@@ -111,6 +111,8 @@ def test_the_whole_store_example_runs_and_prints_what_it_promises(tmp_path: Path
         "3",
         "1 3",
         "2 0",
+        "3 OrderPlaced",
+        "['OrderPlaced', 'OrderShipped']",
         "['OrderPlaced']",
         "3 {'orders': 3} 0",
     ]
