@@ -1,12 +1,14 @@
 """``python -m benchmarks.workbench_rows``: the workbench's events frame against the
-naive path, and ``Timeline.at`` against replaying from the start.
+naive path, ``Timeline.at`` against replaying from the start, and the served dashboard.
 
 Options: ``--events N`` (the frame's store, default 1,000,000, a multiple of 100),
 ``--stream-events N`` (the time-travel stream, default 100,000), ``--jumps N`` (random
 versions, default 1,000), ``--replays N`` (how many of those versions are replayed
 from the start, default all of them; fewer gives a per-jump time from a subset), ``--repeat N``
-(best of N runs, default 3), ``--only frame|jumps`` (repeatable). The stores are built
-once under ``.bench/workbench/`` and reused.
+(best of N runs, default 3), ``--only frame|jumps|dashboard`` (repeatable). The stores
+are built once under ``.bench/workbench/`` and reused. ``dashboard`` serves both stores
+(``python -m workbench serve``) and drives them in Debian's Chromium through Playwright:
+the Events view's first page and time-travel steps.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import time
 from pathlib import Path
 
 from benchmarks.report import machine_lines
-from benchmarks.workbench_rows import fixtures, report, runs
+from benchmarks.workbench_rows import dashboard, fixtures, report, runs
 from workbench.timeline import CHECKPOINT_EVERY
 
-ROWS = ("frame", "jumps")
+ROWS = ("frame", "jumps", "dashboard")
 SEED = 7
 SHOWN = ("pandas", "pydantic", "sqlalchemy")
 
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print("versions: " + ", ".join(f"{n} {importlib.metadata.version(n)}" for n in SHOWN))
     print(f"best of {arguments.repeat} run(s), each a fresh process\n")
     frames = jumps = None
+    served: tuple[dashboard.EventsRow, dashboard.StepRow, int] | None = None
     failed = False
     if "frame" in chosen:
         path, built = fixtures.events_store(arguments.events)
@@ -94,9 +97,48 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or bool(jumps["mismatched"])
             print("\n".join(report.jump_lines(jumps, CHECKPOINT_EVERY)))
         print()
-    print("\n".join(report.target_lines(frames, jumps)))
+    if "dashboard" in chosen:
+        served, ok = _dashboard_rows(arguments)
+        failed = failed or not ok
+    print("\n".join(report.target_lines(frames, jumps, served)))
     print(f"\ntotal time: {time.perf_counter() - started:.0f}s")
     return 1 if failed else 0
+
+
+def _dashboard_rows(
+    arguments: argparse.Namespace,
+) -> tuple[tuple[dashboard.EventsRow, dashboard.StepRow, int] | None, bool]:
+    """The served dashboard on both stores: the figures (None if not run) and whether
+    nothing failed."""
+    events_path, built = fixtures.events_store(arguments.events)
+    print(
+        f"dashboard, Events view: {arguments.events:,} events "
+        f"({_where(events_path, built)}), python -m workbench serve, headless {dashboard.CHROMIUM}"
+    )
+    why = dashboard.missing()
+    if why is not None:
+        print(f"  skipped: {why}\n")
+        return None, True
+    _warm(events_path)
+    try:
+        events = dashboard.events_rows(_url(events_path), arguments.repeat)
+    except Exception as error:  # the server's or the browser's (Playwright's own errors)
+        print(f"  error: {type(error).__name__}: {str(error).splitlines()[0]}\n")
+        return None, False
+    print("\n".join(report.dashboard_lines(events)) + "\n")
+    account_path, built = fixtures.account_store(arguments.stream_events)
+    print(
+        f"dashboard, time travel: one Account stream of {arguments.stream_events:,} events "
+        f"({_where(account_path, built)}), {dashboard.STEPS} steps a run"
+    )
+    _warm(account_path)
+    try:
+        steps = dashboard.step_rows(_url(account_path), arguments.repeat)
+    except Exception as error:
+        print(f"  error: {type(error).__name__}: {str(error).splitlines()[0]}\n")
+        return None, False
+    print("\n".join(report.step_lines(steps)) + "\n")
+    return (events, steps, events_path.stat().st_size), True
 
 
 def _url(path: Path) -> str:
