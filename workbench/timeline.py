@@ -61,12 +61,7 @@ class Timeline(Generic[S]):
     def at(self, version: int) -> State:
         """The state after ``version`` (0: before the first event)."""
         self._check(version)
-        checkpoints = self._built()
-        index = version // self.checkpoint_every
-        held = self.folder.copy(checkpoints[index])
-        for at in range(index * self.checkpoint_every, version):
-            held = self._apply(held, at)
-        return self.folder.state(held)
+        return self.folder.state(self._held_at(version))
 
     def at_time(self, moment: datetime) -> State:
         """The state after the last event recorded at or before ``moment``."""
@@ -83,32 +78,43 @@ class Timeline(Generic[S]):
             raise StateNotFound(self.stream, f"nothing at {moment.isoformat()}: {reason}")
         return version
 
-    def states(self) -> pd.DataFrame:
-        """One row per version: version, type, created_at, then the state flattened."""
+    def states(self, every: int = 1) -> pd.DataFrame:
+        """One row per version (with ``every`` > 1, every n-th version and the last, for a
+        plot of a long stream): version, type, created_at, then the state flattened."""
+        if not isinstance(every, int) or every < 1:
+            raise StateNotFound(self.stream, f"every={every!r}: use a whole number >= 1")
+        last = len(self.raws)
+        kept = [v for v in range(1, last + 1) if v % every == 0 or v == last]
         rows: list[dict[str, Any]] = []
         held = self.folder.start()
-        for at in range(len(self.raws)):
+        for at in range(last):
             held = self._apply(held, at)
-            rows.append(flatten(self.folder.state(held)))
+            if (at + 1) % every == 0 or at + 1 == last:
+                rows.append(flatten(self.folder.state(held)))
         frame = pd.DataFrame(rows)
-        envelope = self._envelope()
+        envelope = self._envelope().iloc[[v - 1 for v in kept]].reset_index(drop=True)
         return pd.concat([envelope, frame], axis=1) if len(frame.columns) else envelope
 
     def diff(self, old: int, new: int) -> Diff:
         """What changed in the state from version ``old`` to version ``new``."""
         return diff(self.at(old), self.at(new))
 
-    def changes(self) -> pd.DataFrame:
-        """Which event changed which fields: one row per changed path per version."""
+    def changes(self, start: int = 1, stop: int | None = None) -> pd.DataFrame:
+        """Which event changed which fields: one row per changed path per version, for
+        versions ``start`` to ``stop`` (default: the last), from the nearest checkpoint."""
+        stop = len(self.raws) if stop is None else stop
         rows: list[tuple[Any, ...]] = []
-        held = self.folder.start()
-        before = self.folder.state(held)
-        for at, raw in enumerate(self.raws):
-            held = self._apply(held, at)
-            after = self.folder.state(held)
-            for change in diff(before, after):
-                rows.append((at + 1, raw.type, raw.created_at, *change_row(change)))
-            before = after
+        if 1 <= start <= stop:
+            self._check(stop)
+            held = self._held_at(start - 1)
+            before = self.folder.state(held)
+            for at in range(start - 1, stop):
+                held = self._apply(held, at)
+                after = self.folder.state(held)
+                raw = self.raws[at]
+                for change in diff(before, after):
+                    rows.append((at + 1, raw.type, raw.created_at, *change_row(change)))
+                before = after
         frame = pd.DataFrame(
             rows, columns=["version", "type", "created_at", "path", "change", "old", "new"]
         )
@@ -173,6 +179,14 @@ class Timeline(Generic[S]):
             }
         )
         return frame
+
+    def _held_at(self, version: int) -> S:
+        """A copy of the folded state after ``version``, from the nearest checkpoint."""
+        index = version // self.checkpoint_every
+        held = self.folder.copy(self._built()[index])
+        for at in range(index * self.checkpoint_every, version):
+            held = self._apply(held, at)
+        return held
 
     def _built(self) -> list[S]:
         """The checkpoints: the state after versions 0, K, 2K, ... (one pass, once)."""

@@ -174,3 +174,23 @@ def test_an_empty_stream_has_only_version_zero(wb: Workbench) -> None:
     assert timeline.states().empty
     assert timeline.changes().empty
     assert isinstance(timeline.states(), pd.DataFrame)
+
+
+def test_states_every_nth_version_keep_the_last_one(wb: Workbench) -> None:
+    states = wb.timeline(ADA, Wallet).states(every=3)
+    assert list(states["version"]) == [3, 4]
+    assert list(states["balance"]) == [-30, -30]
+    assert list(states["type"]) == ["wb.MoneyMoved", "wb.OwnerMoved"]
+
+
+def test_changes_of_a_range_of_versions_are_those_of_the_whole_stream_in_it(
+    wb: Workbench,
+) -> None:
+    timeline = wb.timeline(ADA, Wallet, checkpoint_every=2)
+    whole = timeline.changes()
+    part = timeline.changes(2, 3)
+    expected = whole[whole["version"].between(2, 3)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, expected, check_dtype=False)
+    assert timeline.changes(4, 3).empty
+    with pytest.raises(StateNotFound):
+        timeline.changes(1, 9)

@@ -19,6 +19,11 @@ from workbench.display import numeric_fields, state_fields, stream_options
 from workbench.errors import WorkbenchError
 from workbench.timeline import Timeline
 
+PLOT_POINTS = 2_000
+"""About how many versions the numeric fields' plot shows (every n-th of a long stream)."""
+CHANGES_SHOWN = 100
+"""The changes table lists the changes of this many versions, up to the slider's."""
+
 
 class TimeTravelView(pn.viewable.Viewer):
     """One stream version by version; follows ``state.stream`` and sets it when picked."""
@@ -102,8 +107,8 @@ class TimeTravelView(pn.viewable.Viewer):
         how = f"rebuilt by {aggregate.__name__}" if aggregate else "merged payloads"
         last = self.timeline.last_version
         say(self.title, f"{label}: versions 0 to {last} ({how})")
-        self.states = self.timeline.states()
-        show(self.changes_table, self.timeline.changes())
+        # A long stream: plot a few thousand points, and list the changes near the slider.
+        self.states = self.timeline.states(every=max(1, last // PLOT_POINTS))
         self.field.options = state_fields(self.states)
         self.jump.disabled = False
         self.plot.object = _plot(self.states, numeric_fields(self.states))
@@ -121,6 +126,7 @@ class TimeTravelView(pn.viewable.Viewer):
         if timeline is None or version > timeline.last_version:
             return
         self.state_pane.object = timeline.at(version)
+        show(self.changes_table, timeline.changes(max(1, version - CHANGES_SHOWN + 1), version))
         if version == 0:
             self.event_pane.object = {"version": 0, "note": "the state before any event"}
             show(self.diff_table, timeline.diff(0, 0).to_frame())

@@ -110,13 +110,19 @@ def test_jump_when_no_version_satisfies_the_condition_says_so_and_stays(
     assert "No version satisfies it" in view.jump_result.object
 
 
-def test_the_changes_table_and_the_plot_cover_every_version(
+def test_the_changes_table_follows_the_slider_and_the_plot_covers_the_stream(
     view: TimeTravelView, demo: tuple[Workbench, DemoSummary]
 ) -> None:
     wb, summary = demo
     assert summary.drifted_stream is not None
     timeline = wb.timeline(summary.drifted_stream, Subscription)
-    assert len(view.changes_table.value) == len(timeline.changes())
+    last = timeline.last_version
+    shown = view.changes_table.value
+    assert set(shown["version"]) == set(timeline.changes(max(1, last - 99), last)["version"])
+    assert max(shown["version"]) == last
+    view.version.value = 20
+    assert max(view.changes_table.value["version"]) == 20
+    assert len(view.changes_table.value) == len(timeline.changes(1, 20))
     plot = view.plot.object
     labels = {item.label["value"] for item in plot.legend.items}
     assert {"balance", "late_fees", "renewals"} <= labels
