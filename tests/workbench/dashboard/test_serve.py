@@ -27,7 +27,12 @@ def _free_port() -> int:
 
 def _serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = _free_port()
-    command = [sys.executable, "-m", "workbench", "serve", *args, "--port", str(port)]
+    yield from _running(
+        [sys.executable, "-m", "workbench", "serve", *args, "--port", str(port)], port
+    )
+
+
+def _running(command: list[str], port: int) -> Iterator[tuple[subprocess.Popen[str], int]]:
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -92,3 +97,24 @@ def test_a_url_without_a_store_is_refused_in_one_line(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
     assert "no event store at" in done.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_panel_serve_runs_the_app_module_with_its_arguments(
+    demo_url: tuple[str, DemoSummary],
+) -> None:
+    port = _free_port()
+    panel = str(Path(sys.executable).with_name("panel"))
+    app = str(Path(__file__).resolve().parents[3] / "workbench" / "dashboard" / "app.py")
+    command = [panel, "serve", app, "--port", str(port), "--args", demo_url[0]]
+    for _server, _ in _running([*command, "--app", "workbench.demo"], port):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=60) as response:
+            assert "Event Sourcery workbench" in response.read().decode()
+
+
+def test_the_workbench_console_script_is_the_command_line() -> None:
+    script = Path(sys.executable).with_name("workbench")
+    done = subprocess.run(
+        [str(script), "serve", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    assert "--allow-replay" in done.stdout
