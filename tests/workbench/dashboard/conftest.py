@@ -24,3 +24,11 @@ def demo_wb(demo_url: tuple[str, DemoSummary]) -> Iterator[Workbench]:
     """A read-only workbench on the demo store."""
     with Workbench.open(demo_url[0], app="workbench.demo") as wb:
         yield wb
+
+
+@pytest.fixture
+def demo(store_url: str) -> Iterator[tuple[Workbench, DemoSummary]]:
+    """A demo store of 2,000 events on each SQL backend in turn, and a workbench on it."""
+    summary = build_demo(store_url, events=2_000, seed=3, progress=False)
+    with Workbench.open(store_url, app="workbench.demo") as wb:
+        yield wb, summary

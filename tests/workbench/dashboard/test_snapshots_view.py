@@ -5,7 +5,6 @@ shown as text."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,7 @@ from tests.workbench.dashboard.hostile import SCRIPT, shown_as_text, write_hosti
 from workbench import Workbench
 from workbench.dashboard.snapshots_view import DRIFT_STYLE, SnapshotsView, highlight_drift
 from workbench.dashboard.state import DashboardState
-from workbench.demo import DemoSummary, build_demo
-
-
-@pytest.fixture
-def demo(store_url: str) -> Iterator[tuple[Workbench, DemoSummary]]:
-    summary = build_demo(store_url, events=2_000, seed=3, progress=False)
-    with Workbench.open(store_url, app="workbench.demo") as wb:
-        yield wb, summary
+from workbench.demo import DemoSummary
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ hostile payloads shown as text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,7 @@ from tests.workbench.dashboard.hostile import HOSTILE, shown_as_text, write_host
 from workbench import Workbench
 from workbench.dashboard.state import DashboardState
 from workbench.dashboard.timetravel_view import TimeTravelView
-from workbench.demo import DemoSummary, Subscription, build_demo
-
-
-@pytest.fixture
-def demo(store_url: str) -> Iterator[tuple[Workbench, DemoSummary]]:
-    summary = build_demo(store_url, events=2_000, seed=3, progress=False)
-    with Workbench.open(store_url, app="workbench.demo") as wb:
-        yield wb, summary
+from workbench.demo import DemoSummary, Subscription
 
 
 @pytest.fixture
