@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from event_sourcery import EventStoreError
 from workbench.demo import DemoError, build_demo
-from workbench.errors import WorkbenchError
+from workbench.errors import InvalidFilter, WorkbenchError
 
 USAGE_ERROR = 2
 Command = Callable[[argparse.Namespace], int]
@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PASSWORD|FILE",
         help='a password, or a JSON file of {"user": "password"}',
     )
+    serve.add_argument(
+        "--replay-to",
+        metavar="AMQP_URL",
+        help="with --allow-replay: confirmed replays are published to this RabbitMQ",
+    )
+    serve.add_argument(
+        "--exchange", default="event_sourcery", help="the --replay-to exchange (event_sourcery)"
+    )
     serve.set_defaults(run=_serve)
     return parser
 
@@ -110,7 +118,12 @@ def _demo(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from workbench.dashboard import server  # Panel loads only for this command
 
+    if args.replay_to is not None and not args.allow_replay:
+        raise InvalidFilter("--replay-to sends replays: give --allow-replay too")
     password = None if args.basic_auth is None else server.basic_auth(args.basic_auth)
+    publisher = (
+        None if args.replay_to is None else server.rabbitmq_publisher(args.replay_to, args.exchange)
+    )
     server.serve(
         args.url,
         apps=args.app,
@@ -118,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         address=args.address,
         allow_replay=args.allow_replay,
         password=password,
+        publisher=publisher,
     )
     return 0
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from event_sourcery import Publisher
 from workbench.errors import InvalidFilter
 from workbench.workbench import Workbench
 
@@ -37,9 +38,11 @@ def serve(
     address: str = "127.0.0.1",
     allow_replay: bool = False,
     password: str | dict[str, str] | None = None,
+    publisher: Publisher | None = None,
     start: bool = True,
 ) -> Any:
-    """Open the store and serve the dashboard; blocks until stopped when ``start``."""
+    """Open the store and serve the dashboard; blocks until stopped when ``start``.
+    ``publisher`` is where confirmed replays go (with ``allow_replay``)."""
     import panel as pn
 
     from workbench.dashboard.app import TITLE, build_dashboard
@@ -51,7 +54,7 @@ def serve(
         auth = {"basic_auth": password, "cookie_secret": secrets.token_urlsafe(32)}
     print(f"The dashboard is at http://{address}:{port}/ (Ctrl+C stops it)", flush=True)
     return pn.serve(
-        {"/": lambda: build_dashboard(wb)},
+        {"/": lambda: build_dashboard(wb, publisher)},
         port=port,
         address=address,
         websocket_origin=origins,
@@ -61,3 +64,15 @@ def serve(
         verbose=False,
         **auth,
     )
+
+
+def rabbitmq_publisher(url: str, exchange: str) -> Publisher:
+    """``--replay-to``: replays go to RabbitMQ (the ``rabbitmq`` extra), connected on the
+    first replay."""
+    try:
+        from event_sourcery.outbox.rabbitmq import RabbitMQPublisher
+    except ImportError:
+        raise InvalidFilter(
+            "--replay-to needs pika: pip install 'python-event-sourcery[rabbitmq]'"
+        ) from None
+    return RabbitMQPublisher(url, exchange=exchange)

@@ -118,3 +118,25 @@ def test_the_workbench_console_script_is_the_command_line() -> None:
     )
     assert done.returncode == 0
     assert "--allow-replay" in done.stdout
+
+
+def test_replays_to_rabbitmq_need_replays_allowed(demo_url: tuple[str, DemoSummary]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "serve", demo_url[0], "--replay-to", "amqp://x/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "give --allow-replay too" in done.stderr
+
+
+def test_replay_to_makes_a_rabbitmq_publisher_of_that_exchange() -> None:
+    from event_sourcery.outbox.rabbitmq import RabbitMQPublisher
+    from workbench.dashboard.server import rabbitmq_publisher
+
+    publisher = rabbitmq_publisher("amqp://guest:guest@127.0.0.1:5672/%2F", "replays")
+    assert isinstance(publisher, RabbitMQPublisher)
+    assert publisher.exchange == "replays"
+    assert "guest:guest" not in publisher.url  # the password is not kept in the clear
