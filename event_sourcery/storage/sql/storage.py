@@ -183,28 +183,17 @@ class SqlStorage:
     def read_all(
         self, after: int, limit: int | None, read: ReadFilter
     ) -> tuple[list[RawEvent], int]:
-        codec = self._kit.codec
         if limit == 0:
             return [], after
         with self.transactions.read() as conn:
             safe = self._horizon(conn).position
             if safe <= after:
                 return [], safe
-            query = read_all_statement(
-                self.transactions.dialect,
-                read.types is not None,
-                read.categories is not None,
-                read.since is not None,
-                read.until is not None,
-            )
-            params = read_filter_params(after, safe, limit or NO_LIMIT, read, codec.time_in)
-            rows = query.run(conn, params)
-        return raws_across_streams(rows, codec), safe
+            return self._window(conn, after, safe, limit, read, descending=False), safe
 
     def read_all_backwards(
         self, before: int | None, limit: int | None, read: ReadFilter
     ) -> tuple[list[RawEvent], int]:
-        codec = self._kit.codec
         if limit == 0:
             return [], self.horizon().position
         with self.transactions.read() as conn:
@@ -212,17 +201,31 @@ class SqlStorage:
             top = safe if before is None else min(safe, before - 1)
             if top <= 0:
                 return [], safe
-            query = read_all_statement(
-                self.transactions.dialect,
-                read.types is not None,
-                read.categories is not None,
-                read.since is not None,
-                read.until is not None,
-                descending=True,
-            )
-            params = read_filter_params(0, top, limit or NO_LIMIT, read, codec.time_in)
-            rows = query.run(conn, params)
-        return raws_across_streams(rows, codec), safe
+            return self._window(conn, 0, top, limit, read, descending=True), safe
+
+    def _window(
+        self,
+        conn: DBAPIConnection,
+        after: int,
+        upto: int,
+        limit: int | None,
+        read: ReadFilter,
+        *,
+        descending: bool,
+    ) -> list[RawEvent]:
+        """The events with ``after < position <= upto`` that ``read`` lets through, at
+        most ``limit``, oldest first (``descending``: newest first)."""
+        codec = self._kit.codec
+        query = read_all_statement(
+            self.transactions.dialect,
+            read.types is not None,
+            read.categories is not None,
+            read.since is not None,
+            read.until is not None,
+            descending=descending,
+        )
+        params = read_filter_params(after, upto, limit or NO_LIMIT, read, codec.time_in)
+        return raws_across_streams(query.run(conn, params), codec)
 
     def event(self, uuid: UUID) -> RawEvent | None:
         codec = self._kit.codec
