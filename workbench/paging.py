@@ -3,40 +3,18 @@ version within one stream) from either end, so that no page reads more than it s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Protocol
 
 import pandas as pd
 
-from event_sourcery import EventStore, RawEvent, StreamId
+from event_sourcery import EventStore, RawEvent
 from workbench.errors import InvalidFilter
 from workbench.frames import events_frame, text_column
+from workbench.reading import EVERY_EVENT, EventFilter
 
 STREAM_WINDOW = 500
 """Versions a stream's page reads at a time while filters leave rows out."""
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Which events the pages hold: stored type names, categories (None: streams without
-    one), one stream, and ``since <= created_at < until``; None lets everything through."""
-
-    types: Sequence[str] | None = None
-    categories: Sequence[str | None] | None = None
-    stream: StreamId | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def keeps(self, raw: RawEvent) -> bool:
-        """Whether ``raw`` passes (stream reads filter here; store reads in the store)."""
-        return (
-            (self.types is None or raw.type in self.types)
-            and (self.categories is None or raw.stream_id.category in self.categories)
-            and (self.since is None or raw.created_at >= self.since)
-            and (self.until is None or raw.created_at < self.until)
-        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +63,7 @@ class EventPager:
     def __init__(
         self,
         store: EventStore,
-        where: EventFilter = EventFilter(),
+        where: EventFilter = EVERY_EVENT,
         *,
         size: int = 50,
         newest_first: bool = True,

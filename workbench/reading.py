@@ -18,6 +18,31 @@ PROGRESS_FROM = 200_000
 
 
 @dataclass(frozen=True)
+class EventFilter:
+    """Which events the pages hold: stored type names, categories (None: streams without
+    one), one stream, and ``since <= created_at < until``; None lets everything through."""
+
+    types: Sequence[str] | None = None
+    categories: Sequence[str | None] | None = None
+    stream: StreamId | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def keeps(self, raw: RawEvent) -> bool:
+        """Whether ``raw`` passes (stream reads filter here; store reads in the store)."""
+        return (
+            (self.types is None or raw.type in self.types)
+            and (self.categories is None or raw.stream_id.category in self.categories)
+            and (self.since is None or raw.created_at >= self.since)
+            and (self.until is None or raw.created_at < self.until)
+        )
+
+
+EVERY_EVENT = EventFilter()
+"""The filter that keeps every event."""
+
+
+@dataclass(frozen=True)
 class EventQuery:
     """Which events to read: ``stream`` (one stream's, else the whole store's), stored type
     names, categories (None: streams without one), ``since <= created_at < until``,
@@ -34,12 +59,8 @@ class EventQuery:
     def keeps(self, raw: RawEvent) -> bool:
         """Whether a stream's event passes the filters (the store applies them to reads of
         the whole store itself)."""
-        return (
-            raw.position > self.after
-            and (self.types is None or raw.type in self.types)
-            and (self.since is None or raw.created_at >= self.since)
-            and (self.until is None or raw.created_at < self.until)
-        )
+        where = EventFilter(self.types, self.categories, self.stream, self.since, self.until)
+        return raw.position > self.after and where.keeps(raw)
 
 
 def raw_chunks(

@@ -28,8 +28,8 @@ from workbench import lineage, outbox_audit, snapshots
 from workbench.errors import InvalidFilter, NoAggregateFor, StoreNotFound
 from workbench.frames import events_frame
 from workbench.outbox_audit import Chosen, EntryRef, OutboxSummary
-from workbench.paging import EventFilter, EventPager
-from workbench.reading import EventQuery, raw_chunks
+from workbench.paging import EventPager
+from workbench.reading import EventFilter, EventQuery, raw_chunks
 from workbench.snapshots import SnapshotComparison
 from workbench.state import AggregateFolder, MergeFolder
 from workbench.streams import StreamFinder
