@@ -104,10 +104,11 @@ class Workbench:
     ) -> pd.DataFrame:
         """One row per event, in position order (see ``frames.ENVELOPE_COLUMNS``), payloads
         flattened into ``data.*`` columns (``payload=False`` leaves them out)."""
+        where = self._where(stream, category, types, since, until)
         query = EventQuery(
-            stream=None if stream is None else self._streams.find(stream),
-            categories=[category] if isinstance(category, str) else category,
-            types=None if types is None else self.store.registry.names_for(types),
+            stream=where.stream,
+            categories=where.categories,
+            types=where.types,
             since=since,
             until=until,
             after=after,
@@ -158,13 +159,7 @@ class Workbench:
     ) -> EventPager:
         """Pages of ``size`` events for a table, newest or oldest first (see ``paging``):
         each page reads about as many rows as it shows."""
-        where = EventFilter(
-            types=None if types is None else self.store.registry.names_for(types),
-            categories=[category] if isinstance(category, str) else category,
-            stream=None if stream is None else self._streams.find(stream),
-            since=since,
-            until=until,
-        )
+        where = self._where(stream, category, types, since, until)
         return EventPager(self.store, where, size=size, newest_first=newest_first)
 
     def correlated(
@@ -291,6 +286,23 @@ class Workbench:
         return DashboardTabs(DashboardState(self, publisher=publisher))
 
     # Helpers
+
+    def _where(
+        self,
+        stream: StreamRef | None,
+        category: str | Sequence[str | None] | None,
+        types: Iterable[type[Event] | str] | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> EventFilter:
+        """The filters callers give, as stored names and the stream's full id."""
+        return EventFilter(
+            types=None if types is None else self.store.registry.names_for(types),
+            categories=[category] if isinstance(category, str) else category,
+            stream=None if stream is None else self._streams.find(stream),
+            since=since,
+            until=until,
+        )
 
     def _snapshot(self, stream_id: StreamId, version: int | None) -> RawEvent:
         raws = self.store.snapshots_raw(stream_id)
