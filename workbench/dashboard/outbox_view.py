@@ -13,7 +13,7 @@ import param
 
 from event_sourcery import EntryStatus
 from workbench.dashboard.outbox_charts import attempts_figure, latency_figure
-from workbench.dashboard.shown import note, say, show, table
+from workbench.dashboard.shown import note, renewed, say, show, table
 from workbench.dashboard.state import DashboardState
 from workbench.display import latency_histogram
 from workbench.errors import WorkbenchError
@@ -50,10 +50,12 @@ class OutboxView(pn.viewable.Viewer):
         self.dry_run = pn.widgets.Button(label="Dry run: preview a replay")
         self.preview_note = note("")
         self.preview_table = table()
+        self.preview_box = pn.Column(self.preview_table, sizing_mode="stretch_width")
         self.confirm: pn.widgets.Button | None = None
         """The real replay's button; None (never built) when the dashboard is read-only."""
         self.replayed_note = note("")
         self.replayed_table = table()
+        self.replayed_box = pn.Column(self.replayed_table, sizing_mode="stretch_width")
         if not state.read_only:
             self.confirm = pn.widgets.Button(label="Confirm replay", color="danger", visible=False)
             self.confirm.on_click(self._replay)
@@ -64,9 +66,9 @@ class OutboxView(pn.viewable.Viewer):
         self._refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        replay: list[Any] = [self.dry_run, self.preview_note, self.preview_table]
+        replay: list[Any] = [self.dry_run, self.preview_note, self.preview_box]
         if self.confirm is not None:
-            replay += [self.confirm, self.replayed_note, self.replayed_table]
+            replay += [self.confirm, self.replayed_note, self.replayed_box]
         return pn.Column(
             "## Outbox",
             self.summary_table,
@@ -130,7 +132,7 @@ class OutboxView(pn.viewable.Viewer):
             f"A replay of {len(chosen)} entries would send {sending} and skip {skipping} "
             "(pending ones).",
         )
-        show(self.preview_table, self.preview)
+        self.preview_table = renewed(self.preview_box, self.preview)
         if self.confirm is not None:
             self.confirm.param.update(
                 label=f"Confirm replay of {sending} entries", visible=True, disabled=sending == 0
@@ -151,13 +153,13 @@ class OutboxView(pn.viewable.Viewer):
             say(self.replayed_note, f"Replay refused: {error}")
             return
         say(self.replayed_note, f"Replayed: {len(replayed)} attempts recorded.")
-        show(self.replayed_table, replayed)
+        self.replayed_table = renewed(self.replayed_box, replayed)
         self._refresh()
 
     def _forget_preview(self) -> None:
         """A preview stands for one choice of entries: a new choice needs a new dry run."""
         self.preview = pd.DataFrame()
         say(self.preview_note, "")
-        show(self.preview_table, self.preview)
+        self.preview_table = renewed(self.preview_box, self.preview)
         if self.confirm is not None:
             self.confirm.visible = False

@@ -44,6 +44,15 @@ def show(widget: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
     widget.param.update(value=shown, formatters=formatters, selection=[])
 
 
+def renewed(box: pn.Column, frame: pd.DataFrame) -> pn.widgets.Tabulator:
+    """Show ``frame`` in a new table in ``box``. A table whose columns change with its data
+    (an empty preview, then a dry run's frame) is rebuilt, not updated: Tabulator in the
+    browser can take the new columns and miss the rows of an update."""
+    widget = table(frame)
+    box.objects = [widget]
+    return widget
+
+
 def note(text: str = "") -> pn.pane.HTML:
     """A line of text that may hold store values: shown escaped."""
     pane = pn.pane.HTML(sizing_mode="stretch_width")
