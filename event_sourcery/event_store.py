@@ -12,6 +12,7 @@ from uuid import UUID
 from event_sourcery.bulk import collector_paused
 from event_sourcery.context import Context, Enricher
 from event_sourcery.errors import (
+    ConcurrentStreamWriteError,
     DuplicateEventId,
     InvalidRange,
     InvalidSnapshot,
@@ -21,6 +22,7 @@ from event_sourcery.errors import (
     UnknownEventType,
 )
 from event_sourcery.event import Event
+from event_sourcery.idempotence import already_appended
 from event_sourcery.outbox.entries import OutboxFilter, mark_for_outbox, outbox_filter
 from event_sourcery.outbox.outbox import Outbox
 from event_sourcery.records import (
@@ -31,7 +33,7 @@ from event_sourcery.records import (
 )
 from event_sourcery.registry import EventRegistry, default_registry
 from event_sourcery.serde import decode_all, encode
-from event_sourcery.storage.protocol import Storage
+from event_sourcery.storage.protocol import OnStored, Storage
 from event_sourcery.storage.reading import Horizon
 from event_sourcery.streams import StreamId
 from event_sourcery.subscriptions.listeners import Listener, Listeners
@@ -76,6 +78,11 @@ class EventStore(WholeStoreReads):
         ``ANY``: at the end, whatever the version; ``NO_VERSIONING``: a versionless stream.
         Raises ``ConcurrentStreamWriteError`` when the stream is elsewhere. ``context`` goes
         with every bare event (envelopes carry their own).
+
+        Idempotent for envelopes: retried with the same uuids (say, after a connection
+        dropped before the commit was acknowledged), an append whose events are already
+        stored as it would store them succeeds and writes nothing; a uuid stored with
+        another payload or elsewhere raises ``DuplicateEventId``.
         """
         if not events:
             raise NoEventsToAppend
@@ -86,15 +93,20 @@ class EventStore(WholeStoreReads):
             raise DuplicateEventId(stream, "the same uuid appears twice in one batch")
         if self.outbox_filter is not None:
             mark_for_outbox(self.outbox_filter, events, new_events, stream.category)
-        if not self.listeners:
-            self.storage.append(stream, expected, new_events)
-            return
-        objects = [item if isinstance(item, Event) else item.event for item in events]
+        on_stored: OnStored | None = None
+        if self.listeners:
+            objects = [item if isinstance(item, Event) else item.event for item in events]
 
-        def tell_listeners(stored: list[RawEvent]) -> None:
-            self.listeners.notify(_as_recorded(stored, objects))
+            def tell_listeners(stored: list[RawEvent]) -> None:
+                self.listeners.notify(_as_recorded(stored, objects))
 
-        self.storage.append(stream, expected, new_events, tell_listeners)
+            on_stored = tell_listeners
+
+        try:
+            self.storage.append(stream, expected, new_events, on_stored)
+        except (ConcurrentStreamWriteError, DuplicateEventId):
+            if not already_appended(self.storage, stream, expected, new_events):
+                raise
 
     def load_stream(
         self,

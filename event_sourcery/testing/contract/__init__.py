@@ -12,6 +12,7 @@ from event_sourcery.testing.contract.outbox_leases import OutboxLeaseContract
 from event_sourcery.testing.contract.projections import ProjectionContract
 from event_sourcery.testing.contract.races import RaceContract
 from event_sourcery.testing.contract.reading_back import BackwardReadContract
+from event_sourcery.testing.contract.retries import RetryContract
 from event_sourcery.testing.contract.round_trips import RoundTripContract
 from event_sourcery.testing.contract.snapshots import SnapshotContract
 from event_sourcery.testing.contract.streams import StreamContract
@@ -26,6 +27,7 @@ class EventStoreContract(
     RoundTripContract,
     StreamContract,
     VersionContract,
+    RetryContract,
     LoadContract,
     CallerTransactionContract,
     RaceContract,
