@@ -261,17 +261,34 @@ class OutboxRelay:
                         last_log = time.monotonic()
                         log.info("outbox relay %s: %s", self.relay_id, total)
                     if report.claimed < limit:
-                        if sleeper is None and waiter is not None:
-                            sleeper = waiter(poll_interval)
-                        if sleeper is None:
-                            stop.wait(poll_interval)
-                        else:
-                            sleeper.wait(poll_interval)
+                        sleeper = self._idle(stop, sleeper, waiter, poll_interval)
             finally:
                 if sleeper is not None:
                     sleeper.close()
         log.info("outbox relay %s stopped: %s", self.relay_id, total)
         return total
+
+    def _idle(
+        self,
+        stop: threading.Event,
+        sleeper: Waiter | None,
+        waiter: Callable[[float], Waiter] | None,
+        poll_interval: float,
+    ) -> Waiter | None:
+        """Sleep up to ``poll_interval`` (woken by an append where ``waiter`` listens; a
+        waiter listens again by itself when its connection breaks). If the listening
+        connection cannot be had (the database is down), sleep by the clock and try again
+        next time. Returns the waiter to use next."""
+        if sleeper is None and waiter is not None:
+            try:
+                sleeper = waiter(poll_interval)
+            except Exception as error:  # the driver's own error, as the pool hands it on
+                log.warning("outbox relay %s: cannot listen yet: %s", self.relay_id, error)
+        if sleeper is None:
+            stop.wait(poll_interval)
+        else:
+            sleeper.wait(poll_interval)
+        return sleeper
 
 
 @contextmanager

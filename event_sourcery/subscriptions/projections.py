@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.records import Page, Recorded
+from event_sourcery.subscriptions.retrying import is_transient, log
 from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
@@ -82,12 +83,22 @@ class Projection:
                 return applied
 
     def run(self, stop_event: threading.Event | None = None, poll_interval: float = 1.0) -> None:
-        """Catch up, then apply new events as they commit, until ``stop_event`` is set."""
+        """Catch up, then apply new events as they commit, until ``stop_event`` is set.
+        A database that goes away (a restart, a dropped connection) is logged and tried
+        again every ``poll_interval`` seconds; the batch it broke is rolled back and
+        applied again. Other errors (the handler's own) end the run."""
         stop = stop_event or threading.Event()
-        waiter = self.store.storage.waiter(poll_interval)
+        waiter = self.store.storage.waiter(poll_interval)  # it listens again by itself
         try:
             while not stop.is_set():
-                self.run_once()
+                try:
+                    self.run_once()
+                except Exception as error:
+                    if not is_transient(error):
+                        raise
+                    log.warning("projection %s: database failed, retrying: %s", self.name, error)
+                    stop.wait(poll_interval)
+                    continue
                 waiter.wait(min(poll_interval, 0.25))
         finally:
             waiter.close()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Self
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.records import Recorded
+from event_sourcery.subscriptions.retrying import is_transient, log
 from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ class Subscription(Iterator[list[Recorded[Event]]]):
 
     Iteration ends when ``stop()`` is called or ``stop_event`` is set, or when nothing
     new has come for ``timeout`` seconds. Waiting never spins: it sleeps until woken.
+    A database that goes away (a restart, a dropped connection) is logged and read again
+    every ``poll_interval`` seconds; past ``timeout`` its error is raised.
     ``position`` is the last position delivered (or passed over by the filters).
     """
 
@@ -60,13 +63,32 @@ class Subscription(Iterator[list[Recorded[Event]]]):
     def __next__(self) -> list[Recorded[Event]]:
         idle_since = time.monotonic()
         while not self._stop.is_set():
-            batch = self._read()
-            if batch:
-                return batch
-            if not self._sleep(idle_since):
-                break
+            try:
+                batch = self._read()
+                if batch:
+                    return batch
+                if not self._sleep(idle_since):
+                    break
+            except Exception as error:
+                if not is_transient(error) or not self._back_off(idle_since):
+                    raise
+                log.warning(
+                    "subscription after %s: database failed, retrying: %s", self.position, error
+                )
         self.close()
         raise StopIteration
+
+    def _back_off(self, idle_since: float) -> bool:
+        """After a database failure (a restart, a dropped connection): wait a poll interval
+        (or until stopped) before reading again; False when the timeout has run out, for
+        the failure to reach the caller rather than pass for a quiet store."""
+        wait = self._poll_interval
+        if self._timeout is not None:
+            wait = min(wait, idle_since + self._timeout - time.monotonic())
+        if wait <= 0:
+            return False
+        self._stop.wait(wait)
+        return True
 
     def _sleep(self, idle_since: float) -> bool:
         """Sleep until woken, the poll interval is up or the stop signal is set (looking

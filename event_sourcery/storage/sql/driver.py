@@ -61,13 +61,18 @@ class DriverStatement:
         params = self.bind(values)
         framed = bool(before or after)
         cursor = _client_cursor(connection) if framed else connection.cursor()
+        sql = "; ".join((*before, self.sql, *after)) if framed else self.sql
         try:
-            cursor.execute("; ".join((*before, self.sql, *after)) if framed else self.sql, params)
+            cursor.execute(sql, params)
             for _ in before:
                 cursor.nextset()
             return list(cursor.fetchall()) if cursor.description else []
         except self.dialect.loaded_dbapi.Error as error:
-            raise self._as_sqlalchemy_error(error, params, connection, cursor) from error
+            # The error names all that was sent: whether it carried a COMMIT matters
+            # when the connection breaks (transactions.ConnectionFailed).
+            raise as_sqlalchemy_error(
+                self.dialect, error, sql, params, connection=connection, cursor=cursor
+            ) from error
         finally:
             cursor.close()
 

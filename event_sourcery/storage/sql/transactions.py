@@ -9,9 +9,10 @@ from typing import Protocol
 
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from event_sourcery.errors import StoreUnavailable
 from event_sourcery.storage.sql import dialects
 from event_sourcery.storage.sql.driver import as_sqlalchemy_error
 
@@ -151,7 +152,15 @@ class _PooledUnit:
     def __enter__(self) -> DBAPIConnection:
         self._lock.__enter__()
         try:
-            self._connection = connection = self._engine.raw_connection()
+            try:
+                self._connection = connection = self._engine.raw_connection()
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                # Engine.raw_connection hands the driver's own error on as it is.
+                wrapped = as_sqlalchemy_error(self._engine.dialect, error, "connect")
+                assert isinstance(wrapped, DBAPIError)
+                raise ConnectionFailed(_where(self._engine), wrapped) from error
+            except DBAPIError as error:
+                raise ConnectionFailed(_where(self._engine), error) from error
             self._opening = ()
             if self._deferred and dialects.begins_with_first_statement(
                 connection, self._engine.dialect
@@ -194,31 +203,117 @@ class _PooledUnit:
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         connection = self._connection
         try:
-            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-                # The server went away: drop this connection and, as SQLAlchemy does, the
-                # pool's others, which are as stale.
-                connection.invalidate(exc)
-                self._engine.dispose(close=False)
-            elif exc_type is None and self._writes:
-                connection.commit()
-            else:
-                connection.rollback()
-        except self._engine.dialect.loaded_dbapi.Error as error:
-            raise self._failed(error, "COMMIT" if exc_type is None else "ROLLBACK") from error
-        except BaseException:
-            connection.invalidate()  # state unknown: never hand it out again
-            raise
+            if (
+                isinstance(exc, DBAPIError)
+                and exc.connection_invalidated
+                and not isinstance(exc, ConnectionFailed)
+            ):
+                self._discard(exc)
+                raise self._lost(exc) from exc
+            self._end(commit=exc_type is None and self._writes)
         finally:
             connection.close()
             self._lock.__exit__(None, None, None)
 
+    def _end(self, commit: bool) -> None:
+        try:
+            if commit:
+                self._connection.commit()
+            else:
+                self._connection.rollback()
+        except self._engine.dialect.loaded_dbapi.Error as error:
+            raise self._failed(error, "COMMIT" if commit else "ROLLBACK") from error
+        except BaseException:
+            self._connection.invalidate()  # state unknown: never hand it out again
+            raise
+
     def _failed(self, error: Exception, sql: str) -> DBAPIError:
         """A driver error on BEGIN, COMMIT or ROLLBACK as SQLAlchemy's own exception (as
-        every statement's is); the connection is discarded, and on a disconnect the pool's
-        others too. The caller closes the connection."""
+        every statement's is), or ``ConnectionFailed`` if the connection broke; the
+        connection is discarded. The caller closes it."""
         wrapped = as_sqlalchemy_error(self._engine.dialect, error, sql, connection=self._connection)
-        self._connection.invalidate(error)
-        if isinstance(wrapped, DBAPIError) and wrapped.connection_invalidated:
-            self._engine.dispose(close=False)
         assert isinstance(wrapped, DBAPIError)
+        if wrapped.connection_invalidated:
+            self._discard(error)
+            return self._lost(wrapped)
+        self._connection.invalidate(error)
         return wrapped
+
+    def _discard(self, error: BaseException) -> None:
+        """The server went away: drop this connection and, as SQLAlchemy does on a
+        disconnect, every other one the pool made before it (they are as stale: a restart
+        kills them all), each replaced when next checked out; so one call fails, not one
+        per pooled connection."""
+        self._engine.pool._invalidate(self._connection, error)
+
+    def _lost(self, error: DBAPIError) -> ConnectionFailed:
+        statement = (error.statement or "").rstrip().rstrip(";").upper()
+        committing = self._writes and statement.endswith("COMMIT")
+        if committing:
+            during = "while committing"
+        else:
+            during = "during a write, before it committed" if self._writes else "during a read"
+        return ConnectionFailed(_where(self._engine), error, during, outcome_unknown=committing)
+
+
+def _where(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+class ConnectionFailed(StoreUnavailable, OperationalError):
+    """``StoreUnavailable`` for a call whose connection could not be had (``during`` is
+    None) or broke in use (the server restarted, a proxy or the network dropped it). It is
+    SQLAlchemy's ``OperationalError`` too, flagged ``connection_invalidated`` when the
+    connection broke, as the driver's error was before, so that handlers of either kind
+    catch it. The store reconnects by itself: the pool's connections are replaced.
+
+    ``outcome_unknown``: it broke while committing, after the server may have committed
+    (a lost acknowledgement): an append is safe to retry with the same event uuids.
+    """
+
+    def __init__(
+        self,
+        where: str,
+        error: DBAPIError,
+        during: str | None = None,
+        *,
+        outcome_unknown: bool = False,
+    ) -> None:
+        OperationalError.__init__(
+            self,
+            error.statement,
+            error.params,
+            error.orig if error.orig is not None else error,
+            hide_parameters=error.hide_parameters,
+            connection_invalidated=during is not None,
+            ismulti=error.ismulti,
+        )
+        self.where = where
+        self.during = during
+        self.outcome_unknown = outcome_unknown
+        reason = (str(error.orig).strip() or repr(error.orig)).splitlines()[0]
+        if during is None:
+            message = (
+                f"cannot reach the event store database at {where}: {reason}. Nothing was "
+                "done. Check that the server runs and the URL, user and database are "
+                "right; the next call connects again by itself"
+            )
+        elif outcome_unknown:
+            message = (
+                f"the connection to the event store database at {where} broke {during} "
+                f"({reason}): the outcome is unknown, the write may or may not be stored. "
+                "Retrying an append is safe with the same event uuids "
+                "(Envelope(event, uuid=...)) and the same expected_version: if the first "
+                "attempt was stored, the retry stores nothing twice and returns. The next "
+                "call reconnects by itself"
+            )
+        else:
+            message = (
+                f"the connection to the event store database at {where} broke {during} "
+                f"({reason}): nothing was written (an unfinished transaction is rolled "
+                "back). The next call reconnects by itself: retry once the server answers"
+            )
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
