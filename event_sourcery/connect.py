@@ -74,6 +74,7 @@ def connect(
     ``memory://`` for the in-memory backend. ``enrichers`` add context to every event;
     ``with_outbox`` (True, or an ``OutboxFilter``) gives appended events outbox entries.
     """
+    sqlite_synchronous = _durability(url, sqlite_synchronous)
     if isinstance(url, str) and url.startswith(MEMORY_URL):
         return EventStore(InMemoryStorage(), registry, enrichers, listeners, with_outbox)
     owns_engine = not isinstance(url, Engine)
@@ -157,16 +158,29 @@ def _create_engine(url: str | URL, sqlite_synchronous: str) -> Engine:
         engine = create_engine(parsed, pool_reset_on_return=None, isolation_level="AUTOCOMMIT")
         dialects.ping_idle_connections(engine)
         return engine
-    if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
-        raise UnsupportedURL(str(url), f"sqlite_synchronous={sqlite_synchronous!r} is unknown")
     if parsed.database in (None, "", ":memory:"):
         engine = create_engine(
             parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
         engine = create_engine(parsed, pool_reset_on_return=None)
-    dialects.tune_sqlite_engine(engine, sqlite_synchronous.upper())
+    dialects.tune_sqlite_engine(engine, sqlite_synchronous)
     return engine
+
+
+def _durability(url: str | URL | Engine, sqlite_synchronous: object) -> str:
+    """``sqlite_synchronous`` as a key of ``dialects.SQLITE_SYNCHRONOUS`` (any case), checked
+    whatever the URL, so that a typo fails where it is made."""
+    name = sqlite_synchronous.upper() if isinstance(sqlite_synchronous, str) else None
+    if name not in dialects.SQLITE_SYNCHRONOUS:
+        where = url.url if isinstance(url, Engine) else url
+        raise UnsupportedURL(
+            where.render_as_string(hide_password=True) if isinstance(where, URL) else where,
+            f"sqlite_synchronous={sqlite_synchronous!r} is not a SQLite durability: use "
+            "'FULL' (the default), 'NORMAL' (faster; a power loss may drop the last "
+            "commits) or 'EXTRA'",
+        )
+    return name
 
 
 def _refuse_per_thread_memory_databases(engine: Engine) -> None:

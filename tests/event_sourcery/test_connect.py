@@ -12,6 +12,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from event_sourcery import (
     EntryStatus,
+    EventStore,
     InMemoryStorage,
     OutboxSchemaOutdated,
     SqlStorage,
@@ -82,16 +83,57 @@ def test_bad_urls_raise_one_clear_error(url: str, reason: str) -> None:
     assert "memory://" in str(caught.value)
 
 
-def test_an_unknown_sqlite_durability_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(UnsupportedURL, match="sqlite_synchronous"):
-        connect(f"sqlite:///{tmp_path / 'e.db'}", sqlite_synchronous="OFF")
+@pytest.mark.parametrize("durability", ["OFF", "FULL; DROP TABLE x", "", None, 2])
+def test_an_unknown_sqlite_durability_is_refused_before_anything_is_opened(
+    tmp_path: Path, durability: object
+) -> None:
+    path = tmp_path / "e.db"
+    with pytest.raises(UnsupportedURL, match=r"sqlite_synchronous=.* use 'FULL'"):
+        connect(f"sqlite:///{path}", sqlite_synchronous=durability)  # type: ignore[arg-type]
+    assert not path.exists()
 
 
-def test_sqlite_durability_can_be_relaxed_to_normal(tmp_path: Path) -> None:
-    store = connect(f"sqlite:///{tmp_path / 'e.db'}", sqlite_synchronous="NORMAL")
+@pytest.mark.parametrize("url", ["memory://", "postgresql+psycopg://nobody@127.0.0.1:9/x"])
+def test_an_unknown_sqlite_durability_is_refused_whatever_the_url(url: str) -> None:
+    with pytest.raises(UnsupportedURL, match="sqlite_synchronous='OF'"):
+        connect(url, sqlite_synchronous="OF")
+
+
+def test_an_engine_tuned_with_an_unknown_durability_is_refused(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from event_sourcery.storage.sql.dialects import tune_sqlite_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'e.db'}")
+    with pytest.raises(UnsupportedURL, match="synchronous='normal; PRAGMA x'"):
+        tune_sqlite_engine(engine, "normal; PRAGMA x")
+    engine.dispose()
+
+
+def _journal_and_synchronous(store: EventStore) -> tuple[object, ...]:
     assert isinstance(store.storage, SqlStorage)
     with store.storage.transactions.read() as conn:  # type: ignore[attr-defined]
-        assert conn.cursor().execute("PRAGMA synchronous").fetchone() == (1,)
+        cursor = conn.cursor()
+        modes = (
+            cursor.execute("PRAGMA journal_mode").fetchone()[0],
+            cursor.execute("PRAGMA synchronous").fetchone()[0],
+        )
+        cursor.close()
+    return modes
+
+
+@pytest.mark.parametrize(
+    ("durability", "expected"),
+    [(None, ("wal", 2)), ("FULL", ("wal", 2)), ("NORMAL", ("wal", 1)), ("normal", ("wal", 1))],
+)
+def test_sqlite_connections_run_in_wal_with_full_durability_unless_relaxed_to_normal(
+    tmp_path: Path, durability: str | None, expected: tuple[str, int]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    store = connect(url) if durability is None else connect(url, sqlite_synchronous=durability)
+    with store:
+        store.append(Deposited(amount=1), stream_id=uuid4())
+        assert _journal_and_synchronous(store) == expected
 
 
 def test_an_unreachable_server_raises_one_clear_error() -> None:
@@ -143,12 +185,50 @@ def _connect_and_append(url: str) -> None:
 def test_processes_opening_a_fresh_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
     import multiprocessing
 
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    files, opens = 5, 8  # each file opened by 4 processes at once, 8 times in all
+    urls = [f"sqlite:///{tmp_path / f'fresh-{n}.db'}" for n in range(files)]
     context = multiprocessing.get_context("spawn")
     with context.Pool(4) as pool:
-        pool.map_async(_connect_and_append, [url] * 8).get(timeout=120)
-    with sqlite3.connect(tmp_path / "fresh.db") as raw:
-        assert raw.execute("SELECT count(*) FROM event_sourcery_events").fetchone() == (8,)
+        for url in urls:
+            pool.map_async(_connect_and_append, [url] * opens).get(timeout=120)
+    for n in range(files):
+        with sqlite3.connect(tmp_path / f"fresh-{n}.db") as raw:
+            assert raw.execute("SELECT count(*) FROM event_sourcery_events").fetchone() == (opens,)
+            assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+class _BusyCursor:
+    """Fails ``PRAGMA journal_mode=WAL`` with ``error`` the first ``times`` times."""
+
+    def __init__(self, error: Exception, times: int) -> None:
+        self.error, self.times, self.calls = error, times, 0
+
+    def execute(self, statement: str) -> None:
+        assert statement == "PRAGMA journal_mode=WAL"
+        self.calls += 1
+        if self.calls <= self.times:
+            raise self.error
+
+
+def test_switching_to_wal_is_tried_again_while_sqlite_refuses_it_as_busy() -> None:
+    from event_sourcery.storage.sql.dialects import switch_to_wal
+
+    cursor = _BusyCursor(sqlite3.OperationalError("database is locked"), times=3)
+    switch_to_wal(cursor, busy=sqlite3.OperationalError)
+    assert cursor.calls == 4
+
+
+def test_switching_to_wal_gives_up_on_other_errors_at_once_and_on_busy_in_time() -> None:
+    from event_sourcery.storage.sql.dialects import switch_to_wal
+
+    other = _BusyCursor(sqlite3.OperationalError("disk I/O error"), times=1)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        switch_to_wal(other, busy=sqlite3.OperationalError)
+    assert other.calls == 1
+    stuck = _BusyCursor(sqlite3.OperationalError("database is locked"), times=10**9)
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        switch_to_wal(stuck, busy=sqlite3.OperationalError, within=0.05)
+    assert stuck.calls >= 2
 
 
 def test_tables_from_before_schema_versions_are_brought_up_to_date(tmp_path: Path) -> None:

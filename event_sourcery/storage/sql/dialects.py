@@ -179,20 +179,65 @@ def execute(connection: Any, sql: str) -> None:
         cursor.close()
 
 
+SQLITE_SYNCHRONOUS = {
+    "FULL": "PRAGMA synchronous=FULL",
+    "NORMAL": "PRAGMA synchronous=NORMAL",
+    "EXTRA": "PRAGMA synchronous=EXTRA",
+}
+"""The durability settings a SQLite engine may run with, each with its statement (a
+caller's string never reaches the PRAGMA). In WAL mode FULL syncs the log at every commit;
+NORMAL syncs it only at checkpoints, so a power loss or OS crash may drop the last commits
+(never corrupt the file); a process crash loses nothing with either. EXTRA is FULL here."""
+
+WAL_SWITCH_SECONDS = 30.0
+"""How long a connection keeps trying to switch a fresh file to WAL (the busy timeout)."""
+
+
 def tune_sqlite_engine(engine: Engine, synchronous: str = "FULL") -> None:
-    """WAL, the given durability and a busy timeout on every connection; pysqlite opens
-    each write transaction with BEGIN IMMEDIATE, so a writer takes the write lock up front
-    instead of failing to upgrade a read lock under contention."""
+    """WAL, the given durability (a key of ``SQLITE_SYNCHRONOUS``) and a busy timeout on
+    every connection; pysqlite opens each write transaction with BEGIN IMMEDIATE, so a
+    writer takes the write lock up front instead of failing to upgrade a read lock under
+    contention."""
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise UnsupportedURL(
+            engine.url.render_as_string(hide_password=True),
+            f"synchronous={synchronous!r} is not one of {', '.join(SQLITE_SYNCHRONOUS)}",
+        )
+    set_synchronous = SQLITE_SYNCHRONOUS[synchronous]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = "IMMEDIATE"
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
+        switch_to_wal(cursor, busy=engine.dialect.loaded_dbapi.OperationalError)
+        cursor.execute(set_synchronous)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def switch_to_wal(cursor: Any, busy: type[Exception], within: float = WAL_SWITCH_SECONDS) -> None:
+    """``PRAGMA journal_mode=WAL``, again after a short pause while SQLite refuses it as busy.
+
+    Connections opening a file not yet in WAL mode (a fresh one) together each switch it,
+    which takes the file's exclusive lock from under the statement's own read lock. When
+    one holds its read lock while another waits for it to go, SQLite does not call the
+    first one's busy handler (both waiting would deadlock): it fails at once with
+    SQLITE_BUSY, whatever the busy timeout. Retrying ends the statement (releasing its read
+    lock), so the other's switch completes; the file is then in WAL mode and the switch
+    needs no exclusive lock. ``busy``: the driver's error for it; tried for ``within`` s.
+    """
+    deadline = time.monotonic() + within
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except busy as error:
+            if "database is locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 IDLE_PING_SECONDS = 1.0
