@@ -39,6 +39,7 @@ from event_sourcery.registry import EventRegistry
 from event_sourcery.serde import decode_all
 from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.reading import Waiter
+from event_sourcery.subscriptions.retrying import Outage
 from event_sourcery.versioning import is_whole
 
 Publisher = Callable[[Recorded[Event]], object]
@@ -240,12 +241,14 @@ class OutboxRelay:
         """Deliver batches until ``stop_event`` is set (or, with ``handle_signals``, SIGTERM
         or SIGINT arrives: the batch in hand is finished and recorded first). When nothing
         is due it sleeps up to ``poll_interval`` seconds (``waiter`` wakes it on appends);
-        a database that fails is retried on the same schedule. Logs progress every
-        ``log_every`` seconds; returns the totals."""
+        a database that fails is retried on the same schedule (its failure logged when it
+        starts, every ``log_every`` seconds while it lasts, and when it ends). Logs progress
+        every ``log_every`` seconds; returns the totals."""
         stop = stop_event or threading.Event()
         total = RelayReport()
         last_log = time.monotonic()
         log.info("outbox relay %s started", self.relay_id)
+        outage = Outage(log, f"outbox relay {self.relay_id}", every=log_every)
         with _stopping_on_signals(stop, handle_signals):
             sleeper = None
             try:
@@ -253,9 +256,10 @@ class OutboxRelay:
                     try:
                         report = self.run_once(publisher, limit)
                     except _DATABASE_ERRORS as error:
-                        log.warning("outbox relay %s: database failed: %s", self.relay_id, error)
+                        outage.failed(error)
                         stop.wait(poll_interval)
                         continue
+                    outage.recovered()
                     total += report
                     if time.monotonic() - last_log >= log_every:
                         last_log = time.monotonic()

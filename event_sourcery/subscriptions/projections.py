@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.records import Page, Recorded
-from event_sourcery.subscriptions.retrying import is_transient, log
+from event_sourcery.subscriptions.retrying import Outage, is_transient, log
 from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ class Projection:
         applied again. Other errors (the handler's own) end the run."""
         stop = stop_event or threading.Event()
         waiter = self.store.storage.waiter(poll_interval)  # it listens again by itself
+        outage = Outage(log, f"projection {self.name}")
         try:
             while not stop.is_set():
                 try:
@@ -96,9 +97,10 @@ class Projection:
                 except Exception as error:
                     if not is_transient(error):
                         raise
-                    log.warning("projection %s: database failed, retrying: %s", self.name, error)
+                    outage.failed(error)
                     stop.wait(poll_interval)
                     continue
+                outage.recovered()
                 waiter.wait(min(poll_interval, 0.25))
         finally:
             waiter.close()

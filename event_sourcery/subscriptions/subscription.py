@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Self
 from event_sourcery.errors import InvalidRange
 from event_sourcery.event import Event
 from event_sourcery.records import Recorded
-from event_sourcery.subscriptions.retrying import is_transient, log
+from event_sourcery.subscriptions.retrying import Outage, is_transient, log
 from event_sourcery.versioning import is_whole
 
 if TYPE_CHECKING:
@@ -59,22 +59,24 @@ class Subscription(Iterator[list[Recorded[Event]]]):
         self._poll_interval = poll_interval
         self._stop = stop_event or threading.Event()
         self._waiter = store.storage.waiter(poll_interval)
+        self._outage = Outage(log, f"subscription from position {after}")
 
     def __next__(self) -> list[Recorded[Event]]:
         idle_since = time.monotonic()
         while not self._stop.is_set():
             try:
                 batch = self._read()
+                self._outage.recovered()
                 if batch:
                     return batch
                 if not self._sleep(idle_since):
                     break
             except Exception as error:
-                if not is_transient(error) or not self._back_off(idle_since):
+                if not is_transient(error):
                     raise
-                log.warning(
-                    "subscription after %s: database failed, retrying: %s", self.position, error
-                )
+                self._outage.failed(error)
+                if not self._back_off(idle_since):
+                    raise
         self.close()
         raise StopIteration
 

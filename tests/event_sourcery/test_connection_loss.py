@@ -208,7 +208,7 @@ def test_after_a_restart_the_pooled_connections_fail_at_most_one_call(
 def test_an_outbox_relay_keeps_delivering_across_a_restart(
     server: PrivatePostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("WARNING", logger="event_sourcery.outbox")
+    caplog.set_level("INFO", logger="event_sourcery.outbox")
     with connect(server.url, with_outbox=True) as store:
         stream = StreamId(uuid4(), category="restart")
         sent: list[int] = []
@@ -238,6 +238,7 @@ def test_an_outbox_relay_keeps_delivering_across_a_restart(
             for version in range(3, 6):
                 store.append(Deposited(amount=version), stream_id=stream, expected_version=version)
             _wait_for(lambda: delivered() == 6)
+            _wait_for(lambda: "database answers again" in caplog.text)
         finally:
             stop.set()
             relay.join(30)
@@ -249,7 +250,7 @@ def test_an_outbox_relay_keeps_delivering_across_a_restart(
 def test_a_projection_and_a_subscription_keep_going_across_a_restart(
     server: PrivatePostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("WARNING", logger="event_sourcery.subscriptions")
+    caplog.set_level("INFO", logger="event_sourcery.subscriptions")
     with connect(server.url) as store:
         category = f"restart-{uuid4().hex[:8]}"
         stream = StreamId(uuid4(), category=category)
@@ -286,7 +287,7 @@ def test_a_projection_and_a_subscription_keep_going_across_a_restart(
             _wait_for(
                 lambda: (
                     f"projection {category}: database failed" in caplog.text
-                    and "subscription after" in caplog.text
+                    and "subscription from position" in caplog.text
                 )
             )
             assert all(loop.is_alive() for loop in loops)
@@ -294,6 +295,7 @@ def test_a_projection_and_a_subscription_keep_going_across_a_restart(
             for version in range(3, 6):
                 store.append(Deposited(amount=version), stream_id=stream, expected_version=version)
             _wait_for(lambda: len(set(applied)) == 6 and len(received) == 6)
+            _wait_for(lambda: caplog.text.count("database answers again") == 2)
         finally:
             stop.set()
             for loop in loops:
