@@ -1,35 +1,93 @@
-"""``python -m workbench``: the workbench's command line. ``demo`` builds the demo store;
-each subcommand is one function that takes the parsed arguments and returns an exit code."""
+"""``python -m workbench``: the workbench's command line. ``demo`` builds the demo store,
+``serve`` serves the dashboard; each subcommand is one function that takes the parsed
+arguments and returns an exit code.
+
+Every failure is one line on stderr, ``python -m workbench: error: ...``, with no traceback
+and with any password of a URL shown as ``***``. The exit codes (``EXIT_CODES``):
+
+- 0: done;
+- 1: the command was right, but what it needed failed: the database server could not be
+  reached or refused the user or the database name, the address or port could not be had,
+  an ``--app`` module raised while being imported;
+- 2: the command cannot work as given: a bad argument or URL, an unsupported database, no
+  store at the URL (or a SQLite path that is no store's file), an ``--app`` module that does
+  not exist, a bad ``--basic-auth`` file;
+- 130: interrupted (Ctrl+C).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
-from event_sourcery import EventStoreError
+from event_sourcery import EventStoreError, StoreUnavailable, UnsupportedURL
 from workbench.demo import DemoError, build_demo
-from workbench.errors import InvalidFilter, WorkbenchError
+from workbench.errors import CannotListen, InvalidFilter, StoreNotFound, WorkbenchError
 
-USAGE_ERROR = 2
+DONE, FAILED, USAGE_ERROR, INTERRUPTED = 0, 1, 2, 130
+EXIT_CODES = """exit codes: 0 done; 1 the database server, the address or an --app module
+failed (the command was right); 2 the command cannot work as given (bad argument or URL, no
+store there, no such --app module, bad --basic-auth file); 130 interrupted. Errors are one
+line on stderr, passwords masked."""
 Command = Callable[[argparse.Namespace], int]
+_PASSWORD_IN_URL = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]+)(@)")
+_ORIGIN = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[\w*.-]+)(:(\d{1,5}|\*))?")
+"""``HOST[:PORT]`` as Bokeh's allowlist takes it (``*`` for a whole octet or any port)."""
+_HINTS = (
+    ("connection refused", "is the server running, and listening at that host and port?"),
+    ('role "', "check the user in the URL"),
+    ('database "', "check the database name in the URL"),
+    ("does not exist", "check the names in the URL"),
+    ("authentication failed", "check the user and password in the URL"),
+    ("no password supplied", "put the password in the URL (user:password@host)"),
+    ("name or service not known", "check the host in the URL"),
+    ("could not translate host name", "check the host in the URL"),
+    ("timeout", "is the host reachable from here?"),
+    ("timed out", "is the host reachable from here?"),
+    ("unable to open database file", "does its folder exist, and is it a file?"),
+    ("file is not a database", "is it an event store's SQLite file?"),
+)
 
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (argparse prints the usage first)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+        told = _masked(message, ())
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {told} (see --help)\n")
+
+
+class _Refused(Exception):
+    """A failure the command line tells in one line, with its exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
-    parser = _Parser(prog="python -m workbench", description="The Event Sourcery workbench.")
+    parser = _Parser(
+        prog="python -m workbench",
+        description="The Event Sourcery workbench.",
+        epilog=EXIT_CODES,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
@@ -37,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the demo store: subscriptions, invoices, snapshots (one of them "
         "drifted), old-schema events and an outbox history. The same seed builds the same "
         "store.",
+        epilog=EXIT_CODES,
     )
     target = demo.add_mutually_exclusive_group(required=True)
     target.add_argument("--db", type=Path, help="the SQLite file to create")
@@ -49,19 +108,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve the dashboard",
-        description="Serve the dashboard of the store at URL (read-only unless --allow-replay).",
+        description="Serve the dashboard of the store at URL: on 127.0.0.1, read-only unless "
+        "--allow-replay, to everyone who reaches the address unless --basic-auth. With "
+        "--basic-auth, logins are signed with a secret made at each start (PANEL_COOKIE_SECRET "
+        "sets one that outlives restarts).",
+        epilog=EXIT_CODES,
     )
     serve.add_argument("url", metavar="URL", help="e.g. sqlite:///demo.db")
     serve.add_argument(
         "--app", action="append", default=[], metavar="MODULE", help="import to register events"
     )
-    serve.add_argument("--port", type=int, default=5006, help="default 5006")
-    serve.add_argument("--address", default="127.0.0.1", help="default 127.0.0.1")
+    serve.add_argument("--port", type=_port, default=5006, help="default 5006")
+    serve.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="default 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface",
+    )
     serve.add_argument("--allow-replay", action="store_true", help="show the replay controls")
     serve.add_argument(
         "--basic-auth",
         metavar="PASSWORD|FILE",
-        help='a password, or a JSON file of {"user": "password"}',
+        help='a login before the dashboard: a JSON file of {"user": "password"} (better: a '
+        "password on the command line shows in the process list), or one password",
+    )
+    serve.add_argument(
+        "--allow-websocket-origin",
+        action="append",
+        default=[],
+        type=_origin,
+        metavar="HOST[:PORT]",
+        help="another origin whose pages may open the dashboard (a reverse proxy's name, the "
+        "name browsers use for a 0.0.0.0 address); repeatable. Default: the served address",
     )
     serve.add_argument(
         "--replay-to",
@@ -76,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; the exit code (2: bad arguments or a store in the way)."""
+    """Run the command line; the exit code (see ``EXIT_CODES``)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -85,17 +162,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Command = args.run
     try:
         return run(args)
-    except (DemoError, EventStoreError, WorkbenchError) as error:
-        return _fail(parser, str(error), USAGE_ERROR)
-    except SQLAlchemyError as error:
-        return _fail(parser, f"the database failed: {str(error).splitlines()[0]}", 1)
     except KeyboardInterrupt:
-        return _fail(parser, "interrupted", 130)
+        return _fail(parser, args, "interrupted", INTERRUPTED)
+    except Exception as error:
+        told = _told(error, args)
+        if told is None:
+            raise  # a bug: its traceback is what to report
+        return _fail(parser, args, *told)
 
 
 def _demo(args: argparse.Namespace) -> int:
     if args.db is not None:
         path: Path = args.db
+        if path.is_dir():
+            raise DemoError(
+                f"{path} is a folder: give the SQLite file to create, e.g. {path}/demo.db"
+            )
+        if not path.parent.is_dir():
+            raise DemoError(f"{path}: there is no folder {path.parent}; create it first")
         if args.force:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -106,13 +190,13 @@ def _demo(args: argparse.Namespace) -> int:
         if args.force:
             raise DemoError("--force deletes a --db file only; empty the --url database yourself")
         url = args.url
-        try:
-            label = make_url(url).render_as_string(hide_password=True)
-        except ArgumentError:
-            raise DemoError(f"{url!r} is not a database URL") from None
+        parsed = _database_url(url)
+        label = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() == "sqlite" and Path(str(parsed.database)).is_dir():
+            raise DemoError(f"{label} is a folder: give a SQLite file to create in it")
     summary = build_demo(url, events=args.events, seed=args.seed, progress=not args.quiet)
     print(f"{label}: {summary}")
-    return 0
+    return DONE
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -120,11 +204,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.replay_to is not None and not args.allow_replay:
         raise InvalidFilter("--replay-to sends replays: give --allow-replay too")
+    _database_url(args.url)
+    _import_apps(args.app)
     password = None if args.basic_auth is None else server.basic_auth(args.basic_auth)
     publisher = (
         None if args.replay_to is None else server.rabbitmq_publisher(args.replay_to, args.exchange)
     )
-    server.serve(
+    running = server.serve(
         args.url,
         apps=args.app,
         port=args.port,
@@ -132,8 +218,162 @@ def _serve(args: argparse.Namespace) -> int:
         allow_replay=args.allow_replay,
         password=password,
         publisher=publisher,
+        allow_websocket_origin=args.allow_websocket_origin,
+        start=False,
     )
-    return 0
+    for warning in _warnings(args):
+        print(f"python -m workbench: warning: {warning}", file=sys.stderr, flush=True)
+    running.start()
+    running.io_loop.start()
+    return DONE
+
+
+def _warnings(args: argparse.Namespace) -> Iterator[str]:
+    from workbench.dashboard.server import WILDCARDS, is_loopback
+
+    if not is_loopback(args.address) and args.basic_auth is None:
+        yield (
+            f"serving on {args.address} without --basic-auth: anyone who reaches this "
+            "machine can read the store"
+        )
+    if args.address in WILDCARDS and not args.allow_websocket_origin:
+        yield (
+            "browsers on other machines see an empty page until --allow-websocket-origin "
+            "names the HOST:PORT they open"
+        )
+    if os.environ.get("BOKEH_ALLOW_WS_ORIGIN"):
+        yield (
+            "BOKEH_ALLOW_WS_ORIGIN is set: Bokeh lets in the websocket origins it names "
+            "instead of the served address and --allow-websocket-origin"
+        )
+
+
+def _database_url(url: str) -> URL:
+    """``url`` parsed, or a usage error that names it (password masked)."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise _Refused(
+            f"{url!r} is not a database URL: give e.g. sqlite:///demo.db or "
+            "postgresql+psycopg://user@host/db",
+            USAGE_ERROR,
+        ) from None
+
+
+def _import_apps(names: Sequence[str]) -> None:
+    """Import each ``--app`` module now, so that a missing or broken one is told plainly."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # the app's own code too: tell it, do not crash on it
+            missing = error.name if isinstance(error, ModuleNotFoundError) else None
+            if missing is not None and f"{name}.".startswith(f"{missing}."):  # not its import
+                raise _Refused(
+                    f"--app {name}: no such module (run from the folder that holds it, or "
+                    "add that folder to PYTHONPATH)",
+                    USAGE_ERROR,
+                ) from None
+            raise _Refused(f"--app {name} failed on import: {_first_line(error)}", FAILED) from None
+
+
+def _told(error: Exception, args: argparse.Namespace) -> tuple[str, int] | None:
+    """The line and exit code that tell ``error``, or ``None`` for one not foreseen."""
+    if isinstance(error, _Refused):
+        return str(error), error.code
+    refusal = _database_refusal(error)
+    if refusal is not None:  # a SQLite file's is the path given; a server's, the server
+        where = _where(args)
+        code = USAGE_ERROR if where.startswith("sqlite") else FAILED
+        return f"cannot open {where}: {_reason(refusal)}", code
+    if isinstance(error, CannotListen):
+        return str(error), FAILED
+    if isinstance(error, (DemoError, WorkbenchError, UnsupportedURL)):
+        return str(error), USAGE_ERROR
+    if isinstance(error, (EventStoreError, SQLAlchemyError)):
+        return _first_line(error), FAILED
+    return None
+
+
+def _database_refusal(error: BaseException) -> BaseException | None:
+    """The database driver's error behind ``error`` when ``error`` says the database could
+    not be reached or refused the connection: the driver's own error, SQLAlchemy's wrapper of
+    one, ``StoreUnavailable`` (made from one), or ``StoreNotFound`` made from that."""
+    if isinstance(error, StoreNotFound):
+        if not isinstance(error.__context__, StoreUnavailable):
+            return None  # the database answered: it holds no store
+        error = error.__context__
+    if isinstance(error, StoreUnavailable) and not isinstance(error, DBAPIError):
+        if error.__context__ is None:
+            return None
+        error = error.__context__
+    if isinstance(error, (OperationalError, InterfaceError)):  # not a statement's failure
+        return error.orig if isinstance(error.orig, BaseException) else error
+    if isinstance(error, DBAPIError):
+        return None
+    return error if _is_driver_error(error) else None
+
+
+def _reason(refusal: BaseException) -> str:
+    """What the driver said, with a hint of what to check."""
+    said = _first_line(refusal, with_type=False)
+    said = said.rsplit(" failed: ", 1)[-1].strip().rstrip(".")  # psycopg: "... port 1 failed: X"
+    said = re.sub(r"^(FATAL|ERROR):\s*", "", said)  # PostgreSQL's severity
+    if said[1:2].islower():
+        said = said[:1].lower() + said[1:]
+    for clue, hint in _HINTS:
+        if clue in said.lower():
+            return f"{said} — {hint}"
+    return said
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """Whether ``error`` is a DB-API driver's (PEP 249: its module has ``Error`` and
+    ``OperationalError``); the library lets some through when it cannot connect."""
+    module = sys.modules.get(type(error).__module__.partition(".")[0])
+    base = getattr(module, "Error", None)
+    return (
+        hasattr(module, "OperationalError") and isinstance(base, type) and isinstance(error, base)
+    )
+
+
+def _where(args: argparse.Namespace) -> str:
+    url = getattr(args, "url", None) or f"sqlite:///{args.db}"
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "the database"
+
+
+def _first_line(error: BaseException, *, with_type: bool = True) -> str:
+    lines = str(error).strip().splitlines()
+    said = lines[0] if lines else ""
+    if not with_type:
+        return said or type(error).__name__
+    return f"{type(error).__name__}: {said}" if said else type(error).__name__
+
+
+def _secrets(args: argparse.Namespace) -> list[str]:
+    """The passwords of the URLs given, as typed and decoded."""
+    found: list[str] = []
+    for name in ("url", "replay_to"):
+        value = getattr(args, name, None)
+        if not isinstance(value, str):
+            continue
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            continue
+        if password:
+            found += [password, unquote(password)]
+    return [secret for secret in found if len(secret) >= 3]
+
+
+def _masked(line: str, secrets: Sequence[str]) -> str:
+    """``line`` with every URL's password and every one of ``secrets`` shown as ``***``."""
+    line = _PASSWORD_IN_URL.sub(r"\1***\3", line)
+    for secret in sorted(secrets, key=len, reverse=True):
+        line = line.replace(secret, "***")
+    return line
 
 
 def _at_least_one(text: str) -> int:
@@ -146,6 +386,27 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def _fail(parser: argparse.ArgumentParser, message: str, code: int) -> int:
-    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
+    return value
+
+
+def _origin(text: str) -> str:
+    if _ORIGIN.fullmatch(text) is None or text.split(":", maxsplit=1)[0] == "*":
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not HOST[:PORT] (e.g. dash.example.com:443; no scheme, no path)"
+        )
+    return text.lower()
+
+
+def _fail(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, message: str, code: int
+) -> int:
+    line = " ".join(_masked(message, _secrets(args)).split())
+    print(f"{parser.prog}: error: {line}", file=sys.stderr)
     return code

@@ -6,7 +6,8 @@ built-in error it refines, so generic handlers keep working::
     ├── ReadOnlyWorkbench (PermissionError) a write (replay) asked of a read-only workbench
     ├── StateNotFound (LookupError)       no state at that version or moment of a stream
     ├── StoreNotFound (LookupError)       no event store at the URL opened
-    └── NoAggregateFor (LookupError)      no aggregate class rebuilds that stream
+    ├── NoAggregateFor (LookupError)      no aggregate class rebuilds that stream
+    └── CannotListen (OSError)            the dashboard cannot listen at that address and port
 """
 
 from __future__ import annotations
@@ -57,3 +58,13 @@ class StoreNotFound(WorkbenchError, LookupError):
             f"no event store at {where}: {reason} (build one with `python -m workbench demo "
             "--db demo.db`, or point at a store your application writes)"
         )
+
+
+class CannotListen(WorkbenchError, OSError):
+    """The dashboard's server could not listen at the address and port asked for (the port
+    is taken, the address is not this machine's...); the message says what to change."""
+
+    def __init__(self, address: str, port: int, reason: str) -> None:
+        self.address = address
+        self.port = port
+        super().__init__(f"cannot serve at {address}:{port}: {reason}")

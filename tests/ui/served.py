@@ -3,12 +3,15 @@ dashboard served from it by ``python -m workbench serve`` in a subprocess."""
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -49,10 +52,27 @@ def build_store(url: str) -> DemoSummary:
     return summary
 
 
+@dataclass(frozen=True)
+class Served:
+    """A dashboard served in a subprocess: its base URL, port, process and output log."""
+
+    base: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @contextmanager
 def serving(url: str, *options: str, log: Path) -> Iterator[str]:
     """``python -m workbench serve URL --app workbench.demo OPTIONS`` on a free port, its
     output in ``log``: its base URL once the port accepts connections; stopped afterwards."""
+    with served_process(url, *options, log=log) as served:
+        yield served.base
+
+
+@contextmanager
+def served_process(url: str, *options: str, log: Path) -> Iterator[Served]:
+    """As ``serving``, but the whole ``Served`` (for tests of the process and its socket)."""
     port = _free_port()
     command = [sys.executable, "-m", "workbench", "serve", url, "--app", "workbench.demo"]
     with log.open("w") as output:
@@ -61,7 +81,7 @@ def serving(url: str, *options: str, log: Path) -> Iterator[str]:
         )
         try:
             _wait_for(port, server, log)
-            yield f"http://127.0.0.1:{port}/"
+            yield Served(f"http://127.0.0.1:{port}/", port, server, log)
         finally:
             server.terminate()
             try:
@@ -69,6 +89,37 @@ def serving(url: str, *options: str, log: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def listening_sockets(pid: int) -> set[tuple[str, int]]:
+    """The ``(address, port)`` of every TCP socket process ``pid`` listens on, read from
+    Linux's ``/proc`` (its open sockets' inodes, matched in ``/proc/net/tcp`` and ``tcp6``)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for row in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == _LISTEN and inode in inodes:
+                address, port = local.split(":")
+                found.add((_address(address), int(port, 16)))
+    return found
+
+
+_LISTEN = "0A"
+
+
+def _address(hexed: str) -> str:
+    """An address as ``/proc/net/tcp*`` shows it (32-bit words in host byte order)."""
+    words = [bytes.fromhex(hexed[i : i + 8])[::-1] for i in range(0, len(hexed), 8)]
+    return str(ipaddress.ip_address(b"".join(words)))
 
 
 def _free_port() -> int:
