@@ -307,6 +307,51 @@ def test_a_projection_and_a_subscription_keep_going_across_a_restart(
         assert projection.position == positions[-1]
 
 
+def test_a_relay_and_a_subscription_started_while_the_server_is_down_wait_for_it(
+    server: PrivatePostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="event_sourcery")
+    with connect(server.url, with_outbox=True) as store:
+        category = f"late-{uuid4().hex[:8]}"
+        stream = StreamId(uuid4(), category=category)
+        store.append(Deposited(amount=0), stream_id=stream)
+        sent: list[int] = []
+        received: list[int] = []
+        stop = threading.Event()
+
+        def follow() -> None:  # built and listening while the server is down
+            subscription = Subscription(
+                store, 0, categories=[category], poll_interval=0.1, stop_event=stop
+            )
+            for batch in subscription:
+                received.extend(record.position for record in batch)
+
+        loops = [
+            threading.Thread(
+                target=store.outbox.run,
+                args=(lambda record: sent.append(record.position),),
+                kwargs={"poll_interval": 0.1, "stop_event": stop, "handle_signals": False},
+            ),
+            threading.Thread(target=follow),
+        ]
+        server.stop()
+        for loop in loops:
+            loop.start()
+        try:
+            _wait_for(lambda: caplog.text.count("database failed") >= 2)
+            assert all(loop.is_alive() for loop in loops)
+            server.start()
+            store.append(Deposited(amount=1), stream_id=stream, expected_version=1)
+            positions = [e.position for e in store.load_stream(stream)]
+            _wait_for(lambda: sorted(set(sent)) == positions and received == positions)
+        finally:
+            stop.set()
+            for loop in loops:
+                loop.join(30)
+        assert not any(loop.is_alive() for loop in loops)
+        assert "OutboxSchemaOutdated" not in caplog.text
+
+
 def _call(failed: dict[str, BaseException], label: str, call: Callable[[], object]) -> Thread:
     def run() -> None:
         try:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from event_sourcery.storage.reading import PollingWaiter, Waiter
 from event_sourcery.storage.sql.dialects import NOTIFY_CHANNEL
@@ -19,7 +20,10 @@ class Listener:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._pooled: Any = None
-        self._listen()
+        # Listen from the start, so that no commit after the subscriber's first read goes
+        # unnoticed; with the database down, the first wait() listens once it is back.
+        with contextlib.suppress(self._engine.dialect.loaded_dbapi.Error, DBAPIError):
+            self._listen()
 
     def _listen(self) -> None:
         pooled = self._engine.raw_connection()
@@ -40,7 +44,7 @@ class Listener:
                 for _ in driver.notifies(timeout=0):
                     pass
             return woken
-        except self._engine.dialect.loaded_dbapi.Error:
+        except (self._engine.dialect.loaded_dbapi.Error, DBAPIError):
             self.close()
             time.sleep(min(seconds, 1.0))
             return True  # something may have been missed while the connection was down

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 
-from event_sourcery.errors import OutboxSchemaOutdated
+from event_sourcery.errors import OutboxSchemaOutdated, StoreUnavailable
 from event_sourcery.outbox.entries import (
     ABANDONED_MESSAGE,
     Attempt,
@@ -57,6 +57,8 @@ class SqlOutbox:
         try:
             with self.transactions.read() as conn:
                 self._sql.delivery_columns.run(conn, {})
+        except StoreUnavailable:
+            raise  # the database is down, which says nothing about its columns
         except DBAPIError as error:
             raise OutboxSchemaOutdated(outbox.name, DELIVERY_COLUMNS, str(error.orig)) from None
         self._schema_checked = True
