@@ -10,7 +10,7 @@ EventStoreError
 ├── InvalidEnvelope              an envelope that cannot be stored (naive time, NUL, bad field)
 ├── InvalidStreamId              a stream id that is not a UUID/StreamId, or an unusable name
 ├── InvalidRange                 a version, bound, moment, limit or filter that is not one
-├── UndecodableEvent             a stored row its registered class cannot read
+├── UndecodableEvent             a stored row its registered class cannot read (or bad JSON)
 │   └── UnsupportedSchemaVersion a row written at a schema version the code cannot reach
 ├── InvalidSnapshot              a snapshot at a version the stream does not have
 ├── StateNotFound                time travel to a version or moment the stream never had
@@ -142,12 +142,14 @@ class InvalidEnvelope(EventStoreError):
 
 
 class InvalidStreamId(EventStoreError, ValueError):
-    """What was passed as a stream id cannot identify a stream."""
+    """What was passed as a stream id cannot identify a stream (or cannot be stored)."""
 
     def __init__(self, problem: str) -> None:
         super().__init__(
             f"{problem}: pass a uuid.UUID or a StreamId(uuid, name=..., category=...) whose "
-            "name and category are non-empty strings without NUL characters"
+            "name and category are non-empty text without NUL characters or lone "
+            "surrogates, the name at most 1024 bytes in UTF-8 and the category at most "
+            "255 characters"
         )
 
 
@@ -162,7 +164,8 @@ class InvalidRange(EventStoreError, ValueError):
 
 
 class UndecodableEvent(EventStoreError):
-    """A stored event whose registered class rejects its payload (schema drift, bad JSON)."""
+    """A stored event whose registered class rejects its payload or context (schema drift,
+    malformed JSON, a row written by something else)."""
 
     def __init__(
         self,
@@ -173,17 +176,23 @@ class UndecodableEvent(EventStoreError):
         reason: str,
         *,
         snapshot: bool = False,
+        uuid: UUID | None = None,
     ) -> None:
         self.stream_id = stream_id
         self.version = version
         self.position = position
         self.type_name = type_name
         self.snapshot = snapshot
-        what, raw_read = ("snapshot", "snapshots_raw") if snapshot else ("event", "load_stream_raw")
+        self.uuid = uuid
+        what, raw_read = (
+            ("snapshot", "snapshots_raw")
+            if snapshot
+            else ("event", "load_stream_raw, read_all_raw or event_raw")
+        )
         super().__init__(
-            f"{what} at position {position} (stream {stream_id}, version {version}) of type "
-            f"{type_name!r} cannot be decoded: {reason}. Read it with {raw_read}, or fix "
-            "the class (or register an upcaster) so that it accepts the stored payload"
+            f"{_row(what, uuid, position, stream_id, version)} of type {type_name!r} cannot "
+            f"be decoded: {reason}. Read it with {raw_read}, or fix the class (or register "
+            "an upcaster) so that it accepts the stored row"
         )
 
 
@@ -246,14 +255,39 @@ class DuplicateEventName(EventTypeError):
 class UnknownEventType(EventTypeError):
     """A stored event's type name has no registered class."""
 
-    def __init__(self, type_name: str, stream_id: StreamId | None = None) -> None:
+    def __init__(
+        self,
+        type_name: str,
+        stream_id: StreamId | None = None,
+        *,
+        position: int | None = None,
+        version: int | None = None,
+        uuid: UUID | None = None,
+        snapshot: bool = False,
+    ) -> None:
         self.type_name = type_name
         self.stream_id = stream_id
-        where = f" in stream {stream_id}" if stream_id is not None else ""
+        self.position = position
+        self.version = version
+        self.uuid = uuid
+        if position is not None:
+            what = "snapshot" if snapshot else "event"
+            where = f" ({_row(what, uuid, position, stream_id, version)})"
+        else:
+            where = f" in stream {stream_id}" if stream_id is not None else ""
         super().__init__(
             f"no event class is registered as {type_name!r}{where}: import the module that "
-            "defines it, or read the stream raw (load_stream_raw) to see the stored payload"
+            "defines it, or read the stream raw (load_stream_raw, read_all_raw) to see the "
+            "stored payload"
         )
+
+
+def _row(
+    what: str, uuid: UUID | None, position: int, stream: StreamId | None, version: int | None
+) -> str:
+    """A stored row as errors name it: what it is, its uuid, position, stream and version."""
+    event = "" if uuid is None else f", uuid {uuid}"
+    return f"{what} at position {position} (stream {stream}, version {version}{event})"
 
 
 class InvalidUpcaster(EventTypeError, ValueError):

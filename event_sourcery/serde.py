@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError
+from pydantic_core import PydanticSerializationError, to_json
 
 from event_sourcery.context import (
     EMPTY_CONTEXT,
@@ -19,11 +19,25 @@ from event_sourcery.context import (
     context_from_json,
     enrich,
 )
-from event_sourcery.errors import InvalidEnvelope, UndecodableEvent, UnsupportedSchemaVersion
+from event_sourcery.errors import (
+    InvalidEnvelope,
+    UndecodableEvent,
+    UnknownEventType,
+    UnsupportedSchemaVersion,
+)
 from event_sourcery.event import Event
+from event_sourcery.json_checks import (
+    MAX_JSON_DEPTH,
+    has_inf_nan,
+    json_depth,
+    lossy_float,
+    may_hold_lossy_floats,
+    nul_at,
+)
 from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry
 from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.versioning import is_whole
 
 Reader = Callable[[str], Event]
 
@@ -67,7 +81,11 @@ def decode_all(
     record: type[Recorded[Event]] = Recorded,
 ) -> list[Recorded[Event]]:
     """Decode rows in bulk: each (type, schema version) is resolved once, and the frozen
-    records' slots are filled in directly, which costs half of going through ``__init__``."""
+    records' slots are filled in directly, which costs half of going through ``__init__``.
+
+    A row that cannot be decoded (unknown type, impossible schema version, malformed or
+    mistyped JSON in its payload or context) raises ``UnknownEventType`` or
+    ``UndecodableEvent`` naming the row: uuid, position, stream, version and type."""
     readers: dict[tuple[str, int], Reader] = {}
     snapshots = record is RecordedSnapshot
     new, set_slot = object.__new__, object.__setattr__
@@ -79,15 +97,12 @@ def decode_all(
             read = readers[(type_name, schema)] = _reader(registry, raw, snapshots)
         try:
             event = read(data_json)
+        except (ValidationError, _UpcasterFailed, TypeError) as error:
+            raise _undecodable(raw, "payload", error, snapshots) from None
+        try:
             context = context_from_json(context_json)
-        except ValidationError as error:
-            raise UndecodableEvent(
-                stream_id, version, position, type_name, _reason(error), snapshot=snapshots
-            ) from None
-        except _UpcasterFailed as error:
-            raise UndecodableEvent(
-                stream_id, version, position, type_name, str(error), snapshot=snapshots
-            ) from None
+        except (ValidationError, TypeError) as error:
+            raise _undecodable(raw, "context", error, snapshots) from None
         recorded: Recorded[Event] = new(record)
         set_slot(recorded, "event", event)
         set_slot(recorded, "uuid", uuid)
@@ -100,6 +115,20 @@ def decode_all(
     return decoded
 
 
+def _undecodable(raw: RawEvent, part: str, error: Exception, snapshot: bool) -> UndecodableEvent:
+    """The error naming ``raw`` whose ``part`` (payload or context) could not be read."""
+    if isinstance(error, ValidationError):
+        reason = _reason(error, part)
+    elif isinstance(error, TypeError):
+        stored = raw.data_json if part == "payload" else raw.context_json
+        reason = f"{part}: the stored value is a {type(stored).__name__}, not JSON text"
+    else:
+        reason = str(error)
+    return UndecodableEvent(
+        raw.stream_id, raw.version, raw.position, raw.type, reason, snapshot=snapshot, uuid=raw.uuid
+    )
+
+
 class _UpcasterFailed(Exception):
     """An upcaster raised on a stored payload; becomes UndecodableEvent naming the row."""
 
@@ -107,7 +136,17 @@ class _UpcasterFailed(Exception):
 def _reader(registry: EventRegistry, raw: RawEvent, snapshot: bool) -> Reader:
     """Payload JSON to event for rows of ``raw``'s type and schema version: straight into
     the class when the row is current, through the upcaster chain when it is older."""
-    cls = registry.resolve(raw.type, raw.stream_id)
+    try:
+        cls = registry.resolve(raw.type, raw.stream_id)
+    except UnknownEventType:
+        raise UnknownEventType(
+            raw.type,
+            raw.stream_id,
+            position=raw.position,
+            version=raw.version,
+            uuid=raw.uuid,
+            snapshot=snapshot,
+        ) from None
     stored, current = raw.schema_version, cls.__schema_version__
     validate: Reader = cls.__pydantic_validator__.validate_json
     if stored == current:
@@ -115,9 +154,20 @@ def _reader(registry: EventRegistry, raw: RawEvent, snapshot: bool) -> Reader:
 
     def refuse(reason: str) -> UnsupportedSchemaVersion:
         return UnsupportedSchemaVersion(
-            raw.stream_id, raw.version, raw.position, raw.type, reason, snapshot=snapshot
+            raw.stream_id,
+            raw.version,
+            raw.position,
+            raw.type,
+            reason,
+            snapshot=snapshot,
+            uuid=raw.uuid,
         )
 
+    if not is_whole(stored):
+        raise refuse(
+            f"its schema version {stored!r} is not a version (a whole number from 1): the row "
+            "was not written by Event Sourcery, or was changed since"
+        )
     if stored > current or stored < 1:
         raise refuse(
             f"it was written at schema version {stored} but {cls.__qualname__} is at version "
@@ -132,7 +182,14 @@ def _reader(registry: EventRegistry, raw: RawEvent, snapshot: bool) -> Reader:
         ) from None
 
     def upcast_and_validate(data_json: str) -> Event:
-        data = json.loads(data_json)
+        try:
+            data = json.loads(data_json)
+        except (ValueError, RecursionError) as error:
+            raise _UpcasterFailed(f"the stored payload is not valid JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise _UpcasterFailed(
+                f"the stored payload is a JSON {type(data).__name__}, not an object"
+            )
         for from_version, upcast in enumerate(chain, start=stored):
             try:
                 data = upcast(data)
@@ -151,9 +208,13 @@ def _reader(registry: EventRegistry, raw: RawEvent, snapshot: bool) -> Reader:
     return upcast_and_validate
 
 
-def _reason(error: ValidationError) -> str:
+def _reason(error: ValidationError, part: str = "payload") -> str:
+    """What pydantic refused, field by field; a problem with the whole document (malformed
+    JSON, not an object) is named after ``part``."""
+    prefix = "" if part == "payload" else f"{part}."
     return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
+        f"{prefix + '.'.join(map(str, e['loc'])) if e['loc'] else part}: {e['msg']}"
+        for e in error.errors()
     )
 
 
@@ -198,26 +259,45 @@ def _context_json(event: Event, context: Context, enrichers: Sequence[Enricher],
             raise InvalidEnvelope(f"an enricher gave event {uuid} a bad context: {error}") from None
     if context is EMPTY_CONTEXT or not (context.model_fields_set or context.model_extra):
         return NO_CONTEXT_JSON
-    return _payload_json(context, uuid)
+    return _payload_json(context, uuid, "context")
 
 
-def _payload_json(model: BaseModel, uuid: UUID) -> str:
-    """JSON of an event or context; NUL characters are refused because PostgreSQL cannot
-    store them, and every backend must accept the same events."""
+def _payload_json(model: BaseModel, uuid: UUID, part: str = "payload") -> str:
+    """JSON of an event (``part`` "payload") or context, refused with ``InvalidEnvelope``
+    when no backend could store it, or could not read it back: NUL characters (PostgreSQL
+    cannot store them, and every backend must accept the same events), lone surrogates,
+    nesting deeper than ``MAX_JSON_DEPTH``. NaN and infinities become the JSON strings
+    "NaN", "Infinity" and "-Infinity" (JSON has no such numbers): ``float`` fields read
+    them back as floats, untyped ones (``Any``, context extras) as those strings."""
     try:
         text = model.model_dump_json()
+        if part == "context" and "null" in text and has_inf_nan(model.model_extra):
+            # Context keeps pydantic's default (NaN as null): store it as events do.
+            text = to_json(model.model_dump(), inf_nan_mode="strings").decode()
     except PydanticSerializationError as error:
-        raise InvalidEnvelope(f"event {uuid} cannot be serialised: {error}") from None
-    if "\\u0000" in text and _has_nul(json.loads(text)):
-        raise InvalidEnvelope(f"event {uuid} holds a NUL character (\\x00), which cannot be stored")
+        raise InvalidEnvelope(
+            f"the {part} of event {uuid} cannot be serialised ({error}): store text without "
+            f"lone surrogates and values JSON can hold, nested at most {MAX_JSON_DEPTH} deep"
+        ) from None
+    if part == "payload" and "null" in text and may_hold_lossy_floats(type(model)):
+        lossy = lossy_float(model, True, part)
+        if lossy is not None:
+            raise InvalidEnvelope(
+                f"{lossy} of event {uuid} is NaN or infinite in a model that stores such "
+                "floats as null, so it would not read back: give that model "
+                "model_config = ConfigDict(ser_json_inf_nan='strings'), as Event has"
+            )
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidEnvelope(
+            f"the {part} of event {uuid} nests {depth} levels deep, and at most "
+            f"{MAX_JSON_DEPTH} can be read back: flatten it, or store the deep part as text"
+        )
+    if "\\u0000" in text:
+        where = nul_at(json.loads(text), part)
+        if where is not None:
+            raise InvalidEnvelope(
+                f"{where} of event {uuid} holds a NUL character (\\x00), which PostgreSQL "
+                "cannot store (so no backend does): remove it, or encode the value (base64)"
+            )
     return text
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False

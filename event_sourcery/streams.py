@@ -9,6 +9,13 @@ from event_sourcery.errors import InvalidStreamId
 # Names map to uuids through uuid5 in this namespace, so a name always reaches one stream.
 STREAM_NAMESPACE = UUID("5b0a2a52-7c6e-4f0e-9a3c-0e1d7a3f6b21")
 
+MAX_NAME_BYTES = 1024
+"""A stream name's limit in UTF-8 bytes: PostgreSQL indexes (name, category), and an index
+entry cannot exceed 2704 bytes (it cannot always be compressed); every backend refuses
+what PostgreSQL would, so that a name that works on one works on all."""
+MAX_CATEGORY_CHARS = 255
+"""A category's limit in characters: the width of the category columns."""
+
 
 class StreamId:
     """Identifies a stream: ``uuid`` plus ``category``; ``name`` is a readable alias.
@@ -33,8 +40,8 @@ class StreamId:
         if uuid is not None and not isinstance(uuid, UUID):
             raise InvalidStreamId(f"StreamId uuid must be a uuid.UUID, not {type(uuid).__name__}")
         for label, text in (("name", name), ("category", category)):
-            if text is not None and (not isinstance(text, str) or not text or "\x00" in text):
-                raise InvalidStreamId(f"StreamId {label}={text!r} is not usable")
+            if text is not None:
+                _check_text(label, text)
         if uuid is None:
             uuid = uuid5(STREAM_NAMESPACE, name) if name is not None else uuid4()
         object.__setattr__(self, "uuid", uuid)
@@ -81,6 +88,41 @@ class StreamId:
     def __str__(self) -> str:
         label = self.name if self.name is not None else str(self.uuid)
         return f"{self.category}/{label}" if self.category is not None else label
+
+
+def _check_text(label: str, text: object) -> None:
+    """Refuse a name or category that no backend can store or that cannot name a stream:
+    not a str, empty, with NUL (PostgreSQL's text refuses it), with lone surrogates (not
+    UTF-8), or too long for the columns and index. Checked on every StreamId, so that a
+    hostile value fails at the edge and alike on every backend."""
+    if not isinstance(text, str):
+        raise InvalidStreamId(f"StreamId {label} is a {type(text).__name__}, not a str")
+    if not text:
+        raise InvalidStreamId(f"StreamId {label} is empty")
+    if "\x00" in text:
+        raise InvalidStreamId(f"StreamId {label}={_shown(text)} holds a NUL character (\\x00)")
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:
+        raise InvalidStreamId(
+            f"StreamId {label}={_shown(text)} holds a lone surrogate, which is not UTF-8"
+        ) from None
+    if label == "name" and size > MAX_NAME_BYTES:
+        raise InvalidStreamId(
+            f"StreamId name={_shown(text)} is {size} bytes long in UTF-8, over {MAX_NAME_BYTES}"
+        )
+    if label == "category" and len(text) > MAX_CATEGORY_CHARS:
+        raise InvalidStreamId(
+            f"StreamId category={_shown(text)} is {len(text)} characters long, "
+            f"over {MAX_CATEGORY_CHARS}"
+        )
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` as messages quote it: its repr, cut short when long."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _restore(uuid: UUID, name: str | None, category: str | None) -> StreamId:

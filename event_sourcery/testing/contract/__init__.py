@@ -4,6 +4,7 @@ from event_sourcery.testing.contract.aggregates import AggregateContract
 from event_sourcery.testing.contract.catalog import CatalogContract
 from event_sourcery.testing.contract.context import ContextContract
 from event_sourcery.testing.contract.global_read import GlobalReadContract
+from event_sourcery.testing.contract.hostile import HostileInputContract
 from event_sourcery.testing.contract.listeners import ListenerContract
 from event_sourcery.testing.contract.loading import LoadContract
 from event_sourcery.testing.contract.outbox import OutboxContract
@@ -36,6 +37,7 @@ class EventStoreContract(
     AggregateContract,
     TimeTravelContract,
     UpcastingContract,
+    HostileInputContract,
     ContextContract,
     GlobalReadContract,
     BackwardReadContract,
