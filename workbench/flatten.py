@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+MAX_DEPTH = 32
+"""Nested objects deeper than this stay whole in one column (a hostile row nesting a
+thousand levels would otherwise exhaust Python's recursion)."""
+
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested dicts become dotted keys (``prefix`` before each); lists and scalars stay
     values; an empty dict stays an empty dict, so that the key is not lost."""
     out: dict[str, Any] = {}
-    _into(value, prefix, out)
+    _into(value, prefix, out, MAX_DEPTH)
     return out
 
 
-def _into(value: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+def _into(value: Mapping[str, Any], prefix: str, out: dict[str, Any], depth: int) -> None:
     for key, item in value.items():
         name = prefix + key
-        if type(item) is dict and item:
-            _into(item, name + ".", out)
+        if type(item) is dict and item and depth > 1:
+            _into(item, name + ".", out, depth - 1)
         else:
             out[name] = item
 
@@ -31,7 +35,7 @@ def flatten_columns(rows: Iterable[Any], prefix: str, count: int) -> dict[str, l
     columns = _Columns(count)
     for index, row in enumerate(rows):
         if type(row) is dict:
-            columns.add(row, prefix, index)
+            columns.add(row, prefix, index, MAX_DEPTH)
         else:
             columns.column(prefix[:-1])[index] = row
     return columns.lists
@@ -47,14 +51,14 @@ class _Columns:
         self.lists: dict[str, list[Any]] = {}
         self.names: dict[tuple[str, str], str] = {}
 
-    def add(self, value: dict[str, Any], prefix: str, index: int) -> None:
+    def add(self, value: dict[str, Any], prefix: str, index: int, depth: int) -> None:
         names, lists = self.names, self.lists
         for key, item in value.items():
             name = names.get((prefix, key))
             if name is None:
                 name = names[(prefix, key)] = prefix + key
-            if type(item) is dict and item:
-                self.add(item, name + ".", index)
+            if type(item) is dict and item and depth > 1:
+                self.add(item, name + ".", index, depth - 1)
                 continue
             column = lists.get(name)
             if column is None:

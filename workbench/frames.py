@@ -28,6 +28,11 @@ ENVELOPE_COLUMNS = (
     "schema_version",
 )
 """The columns every events frame starts with; the payload's ``data.*`` columns follow."""
+UNDECODABLE = "undecodable"
+"""The column, present only when some row needs it, saying why a row's payload or context
+could not be parsed (a row the store did not write); that payload is kept, as stored
+text, in the ``data`` column. Unknown types and schema versions need no parsing: such
+rows show as stored."""
 DATA_PREFIX = "data."
 UTC_TIME: Final = "datetime64[us, UTC]"
 """The dtype of every time column the workbench gives."""
@@ -63,7 +68,13 @@ def _chunk_frame(raws: Sequence[RawEvent], with_payload: bool) -> pd.DataFrame:
     )
     stream_text: dict[UUID, str] = {}  # many events share a stream: one str() each
     loads = orjson.loads
-    parsed = [{} if text == _EMPTY_CONTEXT else loads(text) for text in contexts]
+    problems: list[str | None] = [None] * len(raws)
+    try:
+        parsed = [{} if text == _EMPTY_CONTEXT else loads(text) for text in contexts]
+        if not all(type(context) is dict for context in parsed):
+            raise TypeError("a context that is not an object")
+    except (orjson.JSONDecodeError, TypeError):  # a row the store did not write: one by one
+        parsed = [_context(text, index, problems) for index, text in enumerate(contexts)]
     envelope = pd.DataFrame(
         {
             "position": positions,
@@ -82,12 +93,76 @@ def _chunk_frame(raws: Sequence[RawEvent], with_payload: bool) -> pd.DataFrame:
             "schema_version": schemas,
         }
     )
+    if with_payload:
+        try:
+            payloads = list(map(loads, datas))
+        except (orjson.JSONDecodeError, TypeError):
+            payloads = [_payload(text, index, problems) for index, text in enumerate(datas)]
+    if any(problems):
+        envelope[UNDECODABLE] = problems
     if not with_payload:
         return envelope
-    columns = flatten_columns(map(loads, datas), DATA_PREFIX, len(datas))
+    columns = flatten_columns(payloads, DATA_PREFIX, len(datas))
     if not columns:
         return envelope
     return pd.concat([envelope, pd.DataFrame(columns, index=envelope.index)], axis=1)
+
+
+MAX_NESTING = 200
+"""How deeply a parsed payload may nest for the views that walk it (time travel, diffs):
+as deep as the store itself reads."""
+
+
+def stored_json(text: object, max_nesting: int | None = None) -> tuple[Any, str | None]:
+    """A stored payload or context parsed, and None; or, for a row whose JSON is malformed
+    (or nests deeper than ``max_nesting``: a row the store did not write), the text as
+    stored and what is wrong with it."""
+    try:
+        value = orjson.loads(text)  # type: ignore[arg-type]
+    except (orjson.JSONDecodeError, TypeError) as error:
+        return text, f"not valid JSON ({error})"
+    if max_nesting is not None and _nesting(value) > max_nesting:
+        return text, f"nests deeper than {max_nesting} levels"
+    return value, None
+
+
+def _nesting(value: Any) -> int:
+    """How deeply ``value`` nests lists and dicts (without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if type(item) is dict:
+            children: Iterable[Any] = item.values()
+        elif type(item) is list:
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _payload(text: object, index: int, problems: list[str | None]) -> Any:
+    value, problem = stored_json(text)
+    if problem is not None:
+        problems[index] = _joined(problems[index], f"payload: {problem}")
+    return value
+
+
+def _context(text: object, index: int, problems: list[str | None]) -> dict[str, Any]:
+    if text == _EMPTY_CONTEXT:
+        return {}
+    value, problem = stored_json(text)
+    if problem is None and type(value) is not dict:
+        problem = f"a JSON {type(value).__name__}, not an object"
+    if problem is not None:
+        problems[index] = _joined(problems[index], f"context: {problem}")
+        return {}
+    return value  # type: ignore[no-any-return]
+
+
+def _joined(before: str | None, problem: str) -> str:
+    return problem if before is None else f"{before}; {problem}"
 
 
 def _keep_whole_numbers(payload: pd.DataFrame) -> None:
@@ -117,6 +192,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["created_at"] = utc_times(frame["created_at"])
     for name in _TEXT_COLUMNS:
         frame[name] = frame[name].astype(TEXT)
+    if UNDECODABLE in frame:
+        frame[UNDECODABLE] = frame[UNDECODABLE].astype(TEXT)
     return frame
 
 

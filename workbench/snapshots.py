@@ -4,7 +4,6 @@ class rebuilds from the events up to its version, and an audit of every snapshot
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,7 +13,7 @@ import pandas as pd
 
 from event_sourcery import Aggregate, EventStore, EventStoreError, RawEvent, StreamId
 from workbench.diff import Diff, diff
-from workbench.frames import text_column, utc_times
+from workbench.frames import MAX_NESTING, stored_json, text_column, utc_times
 from workbench.state import State
 
 SNAPSHOT_COLUMNS = (
@@ -96,13 +95,16 @@ def compare(
         [stored_record] = store.decode([raw], snapshots=True)
         stored = _jsonable(stored_record.event)
         instance = aggregate()
-        for record in store.load_stream(stream, stop=version + 1, snapshots=False):
+        records = store.load_stream(stream, stop=version + 1, snapshots=False)
+    except EventStoreError as error:  # the snapshot's row or an event's cannot be read
+        return unknown(raw, str(error))
+    try:
+        for record in records:
             instance.__apply__(record.event)
         rebuilt = _jsonable(instance.__snapshot__())
-    except EventStoreError as error:
-        return SnapshotComparison(
-            stream, version, raw.type, SnapshotStatus.UNDECODABLE, None, None, reason=str(error)
-        )
+    except Exception as error:  # the audit goes on to the next snapshot
+        cause = f"rebuilding {type(instance).__qualname__} raised {type(error).__name__}: {error}"
+        return unknown(raw, cause)
     changes = diff(stored, rebuilt)
     status = SnapshotStatus.DRIFT if changes else SnapshotStatus.MATCH
     return SnapshotComparison(stream, version, raw.type, status, stored, rebuilt, changes)
@@ -146,8 +148,10 @@ def snapshot_state(store: EventStore, raw: RawEvent) -> State:
     try:
         [record] = store.decode([raw], snapshots=True)
     except EventStoreError:
-        stored: State = json.loads(raw.data_json)
-        return stored
+        stored, problem = stored_json(raw.data_json, MAX_NESTING)
+        if problem is not None:  # a row the store did not write: its text, and why
+            return {"undecodable": problem, "stored": stored}
+        return stored if isinstance(stored, dict) else {"value": stored}
     return _jsonable(record.event)
 
 

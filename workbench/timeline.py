@@ -16,7 +16,7 @@ from event_sourcery import Event, RawEvent, StreamId
 from workbench.diff import Change, Diff, diff
 from workbench.errors import StateNotFound
 from workbench.flatten import flatten
-from workbench.frames import utc_times
+from workbench.frames import MAX_NESTING, stored_json, utc_times
 from workbench.state import Folder, State
 
 S = TypeVar("S")
@@ -135,11 +135,22 @@ class Timeline(Generic[S]):
         return None
 
     def event(self, version: int) -> dict[str, Any]:
-        """The event that made ``version``: its envelope and payload as stored."""
+        """The event that made ``version``: its envelope and payload as stored; a row whose
+        JSON cannot be parsed keeps its text, and ``undecodable`` says why (else None)."""
         self._check(version)
         if version == 0:
             raise StateNotFound(self.stream, "version 0 is the state before any event")
         raw = self.raws[version - 1]
+        payload = self._payload(version - 1)
+        data, data_problem = stored_json(raw.data_json, MAX_NESTING)
+        context, context_problem = stored_json(raw.context_json, MAX_NESTING)
+        if context_problem is None and not isinstance(context, dict):
+            context_problem = f"a JSON {type(context).__name__}, not an object"
+        problems = [
+            f"{part}: {problem}"
+            for part, problem in (("payload", data_problem), ("context", context_problem))
+            if problem is not None
+        ]
         return {
             "version": version,
             "type": raw.type,
@@ -147,9 +158,20 @@ class Timeline(Generic[S]):
             "event_uuid": str(raw.uuid),
             "position": raw.position,
             "schema_version": raw.schema_version,
-            "data": self._payload(version - 1),
-            "context": json.loads(raw.context_json),
+            "data": payload if data_problem is None else data,
+            "context": context,
+            "undecodable": "; ".join(problems) or None,
         }
+
+    def undecodable(self) -> dict[int, str]:
+        """The versions whose payload cannot be parsed (rows the store did not write), and
+        why: the running merge leaves them out, so its state is that of the other events."""
+        found = {}
+        for at, raw in enumerate(self.raws):
+            _, problem = stored_json(raw.data_json, MAX_NESTING)
+            if problem is not None:
+                found[at + 1] = problem
+        return found
 
     def explore(self) -> Any:
         """An ipywidgets explorer: slider and player over the versions, the state and the
@@ -207,9 +229,13 @@ class Timeline(Generic[S]):
         return self.folder.apply(held, payload, event)
 
     def _payload(self, at: int) -> dict[str, Any]:
+        """The payload the running merge folds in: an unparsable one (see ``undecodable``)
+        folds in as nothing, so that the timeline carries on past it."""
         payload = self._payloads[at]
         if payload is None:
-            loaded = json.loads(self.raws[at].data_json)
+            loaded, problem = stored_json(self.raws[at].data_json, MAX_NESTING)
+            if problem is not None:
+                loaded = {}
             payload = self._payloads[at] = loaded if isinstance(loaded, dict) else {"value": loaded}
         return payload
 

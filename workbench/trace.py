@@ -15,7 +15,7 @@ import pandas as pd
 from event_sourcery import EventStore, RawEvent
 from workbench import lineage
 from workbench.errors import InvalidFilter
-from workbench.frames import events_frame
+from workbench.frames import UNDECODABLE, events_frame, stored_json
 from workbench.outbox_audit import outbox_frame
 from workbench.outbox_audit.frames import attempts_to_frame
 
@@ -64,8 +64,14 @@ def trace(store: EventStore, event_uuid: str, window: int = TRACE_WINDOW) -> Tra
     that reached the store's end)."""
     raw = find_event(store, event_uuid)
     row = _record(events_frame([[raw]], payload=False).iloc[0])
-    row["data"] = json.loads(raw.data_json)
-    row["context"] = json.loads(raw.context_json)
+    row["data"], data_problem = stored_json(raw.data_json)
+    row["context"], _ = stored_json(raw.context_json)
+    if data_problem is not None or row.get(UNDECODABLE) is not None:
+        # A row the store did not write: its text as stored, and why it cannot be parsed.
+        payload_problem = None if data_problem is None else f"payload: {data_problem}"
+        row[UNDECODABLE] = "; ".join(p for p in (row.get(UNDECODABLE), payload_problem) if p)
+    else:
+        row[UNDECODABLE] = None
     cause = row["causation_id"]
     found = None if cause is None else _event_or_none(store, cause)
     parent = None if found is None else _record(events_frame([[found]], payload=False).iloc[0])

@@ -1,0 +1,258 @@
+"""Rows the store did not write (changed with SQL) and hostile names, in the workbench: every
+view shows such a row as stored, says why it is undecodable, and carries on past it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+from sqlalchemy import Engine, text
+
+from event_sourcery import (
+    Aggregate,
+    EntryStatus,
+    Event,
+    EventStore,
+    Outbox,
+    RawEvent,
+    Recorded,
+    StreamId,
+    applies,
+    connect,
+)
+from event_sourcery.storage.sql.storage import SqlStorage
+from event_sourcery.storage.sql.transactions import EngineTransactions
+from workbench import SnapshotStatus, Workbench
+from workbench.frames import UNDECODABLE
+
+APP = "tests.workbench.test_hostile_rows"
+
+
+class Tallied(Event):
+    __event_name__: ClassVar[str] = "wb_hostile.Tallied"
+    amount: int
+    note: dict[str, Any] | None = None
+
+
+class TallySnapshot(Event):
+    __event_name__: ClassVar[str] = "wb_hostile.TallySnapshot"
+    total: int
+
+
+class Tally(Aggregate):
+    category = "tally"
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    @applies(Tallied)
+    def _tallied(self, event: Tallied) -> None:
+        self.total += event.amount
+
+    def __snapshot__(self) -> Event:
+        return TallySnapshot(total=self.total)
+
+    def __restore__(self, snapshot: Event) -> None:
+        assert isinstance(snapshot, TallySnapshot)
+        self.total = snapshot.total
+
+
+@dataclass
+class Corrupted:
+    """A store of three tally streams, changed behind the library's back: in ``bad`` the
+    second event's payload is malformed (SQLite) or not an object (PostgreSQL, whose jsonb
+    takes valid JSON only) and its context is not an object; ``unknown``'s second event
+    has a type no class answers to and ``future``'s a schema version from the future."""
+
+    url: str
+    bad: StreamId
+    unknown: StreamId
+    future: StreamId
+    rows: dict[str, RawEvent]
+    dialect: str
+    payload: str
+    """What ``bad``'s second event's payload is now."""
+
+
+def _engine(store: EventStore) -> Engine:
+    storage = store.storage
+    assert isinstance(storage, SqlStorage)
+    assert isinstance(storage.transactions, EngineTransactions)
+    return storage.transactions.engine
+
+
+def _update(engine: Engine, table: str, sets: str, where: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {table} SET {sets} WHERE {where}"))
+
+
+@pytest.fixture
+def corrupted(store_url: str) -> Corrupted:
+    streams = {
+        key: StreamId(name=f"{key}-1", category="tally") for key in ("bad", "unknown", "future")
+    }
+    rows = {}
+    with connect(store_url, with_outbox=True) as store:
+        engine = _engine(store)
+        for key, stream in streams.items():
+            store.append(
+                Tallied(amount=1),
+                Tallied(amount=2, note={"deep": {"er": 1}}),
+                Tallied(amount=3),
+                stream_id=stream,
+            )
+            store.save_snapshot(stream, TallySnapshot(total=6), 3)
+            rows[key] = store.load_stream_raw(stream)[1]
+        dialect = engine.dialect.name
+        payload = '{"amount": 2, oops' if dialect == "sqlite" else '["amount", 2]'
+        _update(
+            engine,
+            "event_sourcery_events",
+            f"data = '{payload}', context = '[1, 2]'",
+            f"position = {rows['bad'].position}",
+        )
+        for table in ("event_sourcery_events", "event_sourcery_outbox"):  # the outbox keeps
+            _update(  # a copy of the type, which its relay reads
+                engine,
+                table,
+                "type = 'wb_hostile.Vanished'",
+                f"position = {rows['unknown'].position}",
+            )
+        _update(
+            engine,
+            "event_sourcery_events",
+            "schema_version = 42",
+            f"position = {rows['future'].position}",
+        )
+    bad, unknown, future = streams.values()
+    return Corrupted(store_url, bad, unknown, future, rows, dialect, payload)
+
+
+@pytest.fixture
+def wb(corrupted: Corrupted) -> Iterator[Workbench]:
+    with Workbench.open(corrupted.url, app=APP) as workbench:
+        yield workbench
+
+
+def test_the_events_frame_shows_the_corrupted_row_as_stored_and_says_why(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    frame = wb.events()
+    assert len(frame) == 9
+    assert frame["type"].tolist().count("wb_hostile.Vanished") == 1  # shown as stored
+    assert sorted(frame["schema_version"].unique().tolist()) == [1, 42]
+    bad = frame[frame["event_uuid"] == str(corrupted.rows["bad"].uuid)].iloc[0]
+    assert "context: a JSON list, not an object" in bad[UNDECODABLE]
+    if corrupted.dialect == "sqlite":
+        assert "payload: not valid JSON" in bad[UNDECODABLE]
+        assert bad["data"] == '{"amount": 2, oops'
+    else:
+        assert bad["data"] == ["amount", 2]  # valid JSON, just not an object
+    good = frame[frame["event_uuid"] != str(corrupted.rows["bad"].uuid)]
+    assert good[UNDECODABLE].isna().all()
+    assert good["data.amount"].tolist() == [1, 3, 1, 2, 3, 1, 2, 3]
+    assert wb.events(payload=False)[UNDECODABLE].notna().sum() == 1
+    assert len(wb.events(corrupted.bad)) == 3
+
+
+def test_streams_types_and_pages_carry_on_past_corrupted_rows(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    assert wb.streams()["stream_name"].tolist() == ["bad-1", "unknown-1", "future-1"]
+    types = wb.types().set_index("type")
+    assert not types.loc["wb_hostile.Vanished", "known"]
+    assert types.loc["wb_hostile.Tallied", "schema_versions"] == [1, 42]
+    page = wb.pager(size=20).first().frame()
+    assert len(page) == 9
+    bad = page[page["event_uuid"] == str(corrupted.rows["bad"].uuid)].iloc[0]
+    assert bad["data"] == corrupted.payload
+    assert "context: a JSON list" in bad[UNDECODABLE]
+
+
+def test_the_timeline_folds_the_other_events_and_names_the_undecodable_version(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    timeline = wb.timeline(corrupted.bad)
+    assert timeline.at(3)["amount"] == 3
+    if corrupted.dialect == "sqlite":
+        assert timeline.at(2) == timeline.at(1)  # nothing to fold from version 2
+        [(version, why)] = timeline.undecodable().items()
+        assert version == 2
+        assert why.startswith("not valid JSON")
+    else:  # valid JSON that is not an object folds in as a value, as any such payload does
+        assert timeline.at(2)["value"] == ["amount", 2]
+        assert timeline.undecodable() == {}
+    event = timeline.event(2)
+    assert "context: " in event["undecodable"]
+    assert event["context"] == [1, 2]
+    states = timeline.states()
+    assert states["version"].tolist() == [1, 2, 3]
+    for stream in (corrupted.unknown, corrupted.future):  # raw payloads need no class
+        assert wb.timeline(stream).at(2) == {"amount": 2, "note": {"deep": {"er": 1}}}
+
+
+def test_the_trace_of_a_corrupted_event_shows_it_as_stored(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    traced = wb.trace(corrupted.rows["bad"].uuid)
+    assert "context: a JSON list, not an object" in traced.event[UNDECODABLE]
+    if corrupted.dialect == "sqlite":
+        assert traced.event["data"] == '{"amount": 2, oops'
+        assert "payload: not valid JSON" in traced.event[UNDECODABLE]
+    assert traced.event["context"] == [1, 2]
+    assert "<h4>" in traced._repr_html_()
+    assert wb.trace(corrupted.rows["unknown"].uuid).event[UNDECODABLE] is None
+
+
+def test_the_snapshot_audit_marks_corrupted_snapshots_and_events_undecodable(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    engine = _engine(wb.store)
+    snapshot = wb.store.snapshots_raw(corrupted.future)[0]
+    uuid = snapshot.uuid.hex if corrupted.dialect == "sqlite" else str(snapshot.uuid)
+    _update(engine, "event_sourcery_snapshots", "data = '[]'", f"uuid = '{uuid}'")
+    audit = wb.audit_snapshots().set_index("stream_name")
+    assert audit["status"].tolist() == [SnapshotStatus.UNDECODABLE.value] * 3
+    assert "UndecodableEvent" not in audit.loc["bad-1", "reason"]  # the message, not a repr
+    assert str(corrupted.rows["bad"].uuid) in audit.loc["bad-1", "reason"]
+    assert "no event class is registered" in audit.loc["unknown-1", "reason"]
+    assert "snapshot at position" in audit.loc["future-1", "reason"]
+    state = wb.diff_snapshots("future-1", 3, 3)
+    assert len(state) == 0
+    comparison = wb.compare_snapshot("future-1")
+    assert comparison.status is SnapshotStatus.UNDECODABLE
+    assert "undecodable" in comparison._repr_html_()
+
+
+def test_the_outbox_audit_lists_an_entry_whose_event_is_corrupted(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    sent: list[Recorded[Event]] = []
+    with connect(corrupted.url) as store:
+        report = Outbox(store).run_once(sent.append)
+    assert report.dead == 3  # each corrupted event is dead at once, the others delivered
+    assert len(sent) == 6
+    entries = wb.outbox().set_index("position")
+    for row in corrupted.rows.values():
+        assert entries.loc[row.position, "status"] == EntryStatus.DEAD.value
+        assert str(row.uuid) in entries.loc[row.position, "last_error"]
+    assert wb.outbox_summary().counts[EntryStatus.DEAD] == 3
+    assert len(wb.attempts(corrupted.rows["bad"].position)) == 1
+    plan = wb.replay([row.position for row in corrupted.rows.values()])
+    assert plan["action"].tolist() == ["send"] * 3
+
+
+def test_find_streams_takes_percent_underscore_and_quotes_literally(store_url: str) -> None:
+    names = ["100%", "1000", "a_b", "axb", "it's", 'say "hi"', "back\\slash"]
+    with connect(store_url) as store:
+        for name in names:
+            store.append(Tallied(amount=1), stream_id=StreamId(name=name, category="tally"))
+    with Workbench.open(store_url, app=APP) as wb:
+        for name in names:
+            assert wb.find_streams(name)["stream_name"].tolist() == [name]
+        assert wb.find_streams("%")["stream_name"].tolist() == ["100%"]
+        assert wb.find_streams("_")["stream_name"].tolist() == ["a_b"]
+        assert len(wb.events("it's")) == 1
+        assert wb.timeline('say "hi"').at(1) == {"amount": 1, "note": None}
