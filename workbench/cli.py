@@ -38,7 +38,7 @@ from sqlalchemy.exc import (
 
 from event_sourcery import EventStoreError, StoreUnavailable, UnsupportedURL
 from workbench.demo import DemoError, build_demo
-from workbench.errors import CannotListen, InvalidFilter, StoreNotFound, WorkbenchError
+from workbench.errors import CannotListen, InvalidFilter, WorkbenchError
 
 DONE, FAILED, USAGE_ERROR, INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES = """exit codes: 0 done; 1 the database server, the address or an --app module
@@ -297,11 +297,7 @@ def _told(error: Exception, args: argparse.Namespace) -> tuple[str, int] | None:
 def _database_refusal(error: BaseException) -> BaseException | None:
     """The database driver's error behind ``error`` when ``error`` says the database could
     not be reached or refused the connection: the driver's own error, SQLAlchemy's wrapper of
-    one, ``StoreUnavailable`` (made from one), or ``StoreNotFound`` made from that."""
-    if isinstance(error, StoreNotFound):
-        if not isinstance(error.__context__, StoreUnavailable):
-            return None  # the database answered: it holds no store
-        error = error.__context__
+    one, or ``StoreUnavailable`` (made from one)."""
     if isinstance(error, StoreUnavailable) and not isinstance(error, DBAPIError):
         if error.__context__ is None:
             return None

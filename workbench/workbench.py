@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pandas as pd
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from event_sourcery import (
     Aggregate,
@@ -21,7 +21,9 @@ from event_sourcery import (
     EventStore,
     Publisher,
     RawEvent,
+    StoreUnavailable,
     StreamId,
+    UnsupportedURL,
     connect,
 )
 from workbench import lineage, outbox_audit, snapshots
@@ -323,14 +325,22 @@ class Workbench:
 def _existing_store(url: str) -> EventStore:
     """The store at ``url``, which must exist: a missing SQLite file is not created, and a
     database without the store's tables is refused (the workbench creates nothing)."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UnsupportedURL(url, "it is not a database URL") from None
     where, database = parsed.render_as_string(hide_password=True), parsed.database
     on_disk = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if on_disk and Path(str(database)).is_dir():
+        raise StoreNotFound(where, f"{database} is a folder, not an SQLite file")
     if on_disk and not Path(str(database)).is_file():
         raise StoreNotFound(where, f"there is no file {database}")
     store = connect(url, create_tables=False)
     try:
         store.horizon()
+    except StoreUnavailable:  # the database is there but did not answer: say that
+        store.close()
+        raise
     except DBAPIError as error:
         store.close()
         raise StoreNotFound(where, str(error.orig).splitlines()[0]) from None

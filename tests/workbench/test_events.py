@@ -196,3 +196,15 @@ def test_opening_a_url_without_a_store_is_refused_and_creates_nothing(
     with pytest.raises(StoreNotFound, match="there is no file"):
         Workbench.open(f"sqlite:///{missing}")
     assert not missing.exists()
+    with pytest.raises(StoreNotFound, match="is a folder, not an SQLite file"):
+        Workbench.open(f"sqlite:///{tmp_path}")
+
+
+def test_opening_a_url_that_is_none_or_a_server_that_is_down_says_so() -> None:
+    from event_sourcery import StoreUnavailable, UnsupportedURL
+
+    with pytest.raises(UnsupportedURL, match="not a database URL"):
+        Workbench.open("not a url")
+    with pytest.raises(StoreUnavailable, match="cannot reach") as caught:
+        Workbench.open("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    assert "secret" not in str(caught.value)
