@@ -256,3 +256,33 @@ def test_find_streams_takes_percent_underscore_and_quotes_literally(store_url: s
         assert wb.find_streams("_")["stream_name"].tolist() == ["a_b"]
         assert len(wb.events("it's")) == 1
         assert wb.timeline('say "hi"').at(1) == {"amount": 1, "note": None}
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000])
+def test_a_row_nested_thousands_deep_is_shown_not_recursed_into(store_url: str, depth: int) -> None:
+    stream = StreamId(name="deep", category="tally")
+    with connect(store_url) as store:
+        store.append(Tallied(amount=1), Tallied(amount=2), stream_id=stream)
+        row = store.load_stream_raw(stream)[1]
+        deep = '{"amount": 2, "note": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+        where = f"position = {row.position}"
+        _update(_engine(store), "event_sourcery_events", f"data = '{deep}'", where)
+    with Workbench.open(store_url, app=APP) as wb:
+        frame = wb.events(stream)
+        assert frame["data.amount"].iloc[0] == 1
+        if depth > 1_000:  # past the JSON parser's own limit: the text is kept, and why
+            assert frame[UNDECODABLE].isna().tolist() == [True, False]
+            assert "not valid JSON" in frame[UNDECODABLE].iloc[1]
+            stored = wb.store.event_raw(row.uuid)
+            assert stored is not None
+            assert frame["data"].iloc[1] == stored.data_json  # as stored (jsonb reorders)
+        else:
+            # parsed, and flattened 32 levels deep: the rest stays whole in one column
+            assert frame["data.amount"].iloc[1] == 2
+            assert UNDECODABLE not in frame
+            [deepest] = [name for name in frame.columns if name.startswith("data.note.a")]
+            assert deepest.count(".") == 32
+        timeline = wb.timeline(stream)
+        assert timeline.at(2) == {"amount": 1, "note": None}
+        assert "nest" in timeline.undecodable()[2] or "not valid JSON" in timeline.undecodable()[2]
+        assert wb.trace(row.uuid).event["event_uuid"] == str(row.uuid)
