@@ -25,60 +25,41 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
-    DBAPIError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
 )
 
-from event_sourcery import EventStoreError, StoreUnavailable, UnsupportedURL
+from workbench.cli_errors import (
+    DONE,
+    FAILED,
+    INTERRUPTED,
+    USAGE_ERROR,
+    Refused,
+    first_line,
+    masked,
+    secrets,
+    told,
+)
 from workbench.demo import DemoError, build_demo
-from workbench.errors import CannotListen, InvalidFilter, WorkbenchError
+from workbench.errors import InvalidFilter
 
-DONE, FAILED, USAGE_ERROR, INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES = """exit codes: 0 done; 1 the database server, the address or an --app module
 failed (the command was right); 2 the command cannot work as given (bad argument or URL, no
 store there, no such --app module, bad --basic-auth file); 130 interrupted. Errors are one
 line on stderr, passwords masked."""
 Command = Callable[[argparse.Namespace], int]
-_PASSWORD_IN_URL = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]+)(@)")
 _ORIGIN = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[\w*.-]+)(:(\d{1,5}|\*))?")
 """``HOST[:PORT]`` as Bokeh's allowlist takes it (``*`` for a whole octet or any port)."""
-_HINTS = (
-    ("connection refused", "is the server running, and listening at that host and port?"),
-    ('role "', "check the user in the URL"),
-    ('database "', "check the database name in the URL"),
-    ("does not exist", "check the names in the URL"),
-    ("authentication failed", "check the user and password in the URL"),
-    ("no password supplied", "put the password in the URL (user:password@host)"),
-    ("name or service not known", "check the host in the URL"),
-    ("could not translate host name", "check the host in the URL"),
-    ("timeout", "is the host reachable from here?"),
-    ("timed out", "is the host reachable from here?"),
-    ("unable to open database file", "does its folder exist, and is it a file?"),
-    ("file is not a database", "is it an event store's SQLite file?"),
-)
 
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (argparse prints the usage first)."""
 
     def error(self, message: str) -> NoReturn:
-        told = _masked(message, ())
+        told = masked(message, ())
         self.exit(USAGE_ERROR, f"{self.prog}: error: {told} (see --help)\n")
-
-
-class _Refused(Exception):
-    """A failure the command line tells in one line, with its exit code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,10 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail(parser, args, "interrupted", INTERRUPTED)
     except Exception as error:
-        told = _told(error, args)
-        if told is None:
+        line = told(error, args)
+        if line is None:
             raise  # a bug: its traceback is what to report
-        return _fail(parser, args, *told)
+        return _fail(parser, args, *line)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -253,7 +234,7 @@ def _database_url(url: str) -> URL:
     try:
         return make_url(url)
     except (ArgumentError, ValueError):
-        raise _Refused(
+        raise Refused(
             f"{url!r} is not a database URL: give e.g. sqlite:///demo.db or "
             "postgresql+psycopg://user@host/db",
             USAGE_ERROR,
@@ -268,108 +249,12 @@ def _import_apps(names: Sequence[str]) -> None:
         except Exception as error:  # the app's own code too: tell it, do not crash on it
             missing = error.name if isinstance(error, ModuleNotFoundError) else None
             if missing is not None and f"{name}.".startswith(f"{missing}."):  # not its import
-                raise _Refused(
+                raise Refused(
                     f"--app {name}: no such module (run from the folder that holds it, or "
                     "add that folder to PYTHONPATH)",
                     USAGE_ERROR,
                 ) from None
-            raise _Refused(f"--app {name} failed on import: {_first_line(error)}", FAILED) from None
-
-
-def _told(error: Exception, args: argparse.Namespace) -> tuple[str, int] | None:
-    """The line and exit code that tell ``error``, or ``None`` for one not foreseen."""
-    if isinstance(error, _Refused):
-        return str(error), error.code
-    refusal = _database_refusal(error)
-    if refusal is not None:  # a SQLite file's is the path given; a server's, the server
-        where = _where(args)
-        code = USAGE_ERROR if where.startswith("sqlite") else FAILED
-        return f"cannot open {where}: {_reason(refusal)}", code
-    if isinstance(error, CannotListen):
-        return str(error), FAILED
-    if isinstance(error, (DemoError, WorkbenchError, UnsupportedURL)):
-        return str(error), USAGE_ERROR
-    if isinstance(error, (EventStoreError, SQLAlchemyError)):
-        return _first_line(error), FAILED
-    return None
-
-
-def _database_refusal(error: BaseException) -> BaseException | None:
-    """The database driver's error behind ``error`` when ``error`` says the database could
-    not be reached or refused the connection: the driver's own error, SQLAlchemy's wrapper of
-    one, or ``StoreUnavailable`` (made from one)."""
-    if isinstance(error, StoreUnavailable) and not isinstance(error, DBAPIError):
-        if error.__context__ is None:
-            return None
-        error = error.__context__
-    if isinstance(error, (OperationalError, InterfaceError)):  # not a statement's failure
-        return error.orig if isinstance(error.orig, BaseException) else error
-    if isinstance(error, DBAPIError):
-        return None
-    return error if _is_driver_error(error) else None
-
-
-def _reason(refusal: BaseException) -> str:
-    """What the driver said, with a hint of what to check."""
-    said = _first_line(refusal, with_type=False)
-    said = said.rsplit(" failed: ", 1)[-1].strip().rstrip(".")  # psycopg: "... port 1 failed: X"
-    said = re.sub(r"^(FATAL|ERROR):\s*", "", said)  # PostgreSQL's severity
-    if said[1:2].islower():
-        said = said[:1].lower() + said[1:]
-    for clue, hint in _HINTS:
-        if clue in said.lower():
-            return f"{said} — {hint}"
-    return said
-
-
-def _is_driver_error(error: BaseException) -> bool:
-    """Whether ``error`` is a DB-API driver's (PEP 249: its module has ``Error`` and
-    ``OperationalError``); the library lets some through when it cannot connect."""
-    module = sys.modules.get(type(error).__module__.partition(".")[0])
-    base = getattr(module, "Error", None)
-    return (
-        hasattr(module, "OperationalError") and isinstance(base, type) and isinstance(error, base)
-    )
-
-
-def _where(args: argparse.Namespace) -> str:
-    url = getattr(args, "url", None) or f"sqlite:///{args.db}"
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "the database"
-
-
-def _first_line(error: BaseException, *, with_type: bool = True) -> str:
-    lines = str(error).strip().splitlines()
-    said = lines[0] if lines else ""
-    if not with_type:
-        return said or type(error).__name__
-    return f"{type(error).__name__}: {said}" if said else type(error).__name__
-
-
-def _secrets(args: argparse.Namespace) -> list[str]:
-    """The passwords of the URLs given, as typed and decoded."""
-    found: list[str] = []
-    for name in ("url", "replay_to"):
-        value = getattr(args, name, None)
-        if not isinstance(value, str):
-            continue
-        try:
-            password = urlsplit(value).password
-        except ValueError:
-            continue
-        if password:
-            found += [password, unquote(password)]
-    return [secret for secret in found if len(secret) >= 3]
-
-
-def _masked(line: str, secrets: Sequence[str]) -> str:
-    """``line`` with every URL's password and every one of ``secrets`` shown as ``***``."""
-    line = _PASSWORD_IN_URL.sub(r"\1***\3", line)
-    for secret in sorted(secrets, key=len, reverse=True):
-        line = line.replace(secret, "***")
-    return line
+            raise Refused(f"--app {name} failed on import: {first_line(error)}", FAILED) from None
 
 
 def _at_least_one(text: str) -> int:
@@ -403,6 +288,6 @@ def _origin(text: str) -> str:
 def _fail(
     parser: argparse.ArgumentParser, args: argparse.Namespace, message: str, code: int
 ) -> int:
-    line = " ".join(_masked(message, _secrets(args)).split())
+    line = " ".join(masked(message, secrets(args)).split())
     print(f"{parser.prog}: error: {line}", file=sys.stderr)
     return code
