@@ -66,7 +66,7 @@ def _kill_mid_run(store: EventStore, url: str, name: str, handler: AppliedPositi
             assert time.monotonic() < deadline, "the projection never committed a batch"
             time.sleep(0.005)
         store.append(*[Deposited(amount=n) for n in range(EVENTS_DURING)], stream_id=uuid4())
-        time.sleep(random.uniform(0.0, 0.05))  # a batch of 50 takes 50 ms or more
+        time.sleep(random.uniform(0.0, 0.3))  # mid-batch, at a commit or between batches
         assert worker.pid is not None
         os.kill(worker.pid, signal.SIGKILL)
         worker.join()
