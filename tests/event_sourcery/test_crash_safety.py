@@ -84,10 +84,10 @@ def _noting_errors(log: str, work: Any, *args: Any) -> None:
 # --- writers ------------------------------------------------------------------------------
 
 
-def _write_batches(url: str, streams: list[str], log: str, seed: int) -> None:
+def _write_batches(url: str, streams: list[str], log: str, seed: int, durability: str) -> None:
     """A writer process: appends batches of 1 to MAX_BATCH events to ``streams`` at their
     expected versions until killed, noting each batch before ("try") and after ("ack")."""
-    store = connect(url, create_tables=False)
+    store = connect(url, create_tables=False, sqlite_synchronous=durability)
     rng = random.Random(seed)
     versions = {str(info.stream_id.uuid): info.version or 0 for info in store.streams()}
     with open(log, "a") as out:
@@ -240,15 +240,17 @@ def _added(log: Path, after: int, text: str) -> bool:
         return text.encode() in noted.read()
 
 
-def _kill_writers(url: str, store: EventStore, tmp_path: Path, sqlite_file: Path | None) -> None:
-    figures = Figures("sqlite" if sqlite_file else "postgresql")
+def _kill_writers(
+    url: str, store: EventStore, tmp_path: Path, sqlite_file: Path | None, durability: str = "FULL"
+) -> None:
+    figures = Figures(f"sqlite, synchronous={durability}" if sqlite_file else "postgresql")
     rng = random.Random()
     streams = [str(uuid5(UUID(int=0), f"crash-{n}-{rng.random()}")) for n in range(STREAMS)]
     log = tmp_path / "writer.log"
     context = _context()
     started = time.monotonic()
     for round_ in range(ROUNDS):
-        args = (url, streams, str(log), rng.getrandbits(32))
+        args = (url, streams, str(log), rng.getrandbits(32), durability)
         figures.kills += _kill_when_working(
             context, _write_batches, args, log, working="\nack ", rng=rng
         )
@@ -260,13 +262,14 @@ def _kill_writers(url: str, store: EventStore, tmp_path: Path, sqlite_file: Path
     assert figures.acked >= ROUNDS  # every round acknowledged at least one batch
 
 
+@pytest.mark.parametrize("durability", ["FULL", "NORMAL"])  # a process crash loses nothing
 def test_sqlite_writers_killed_mid_append_lose_nothing_acknowledged_and_leave_no_part(
-    tmp_path: Path,
+    tmp_path: Path, durability: str
 ) -> None:
     path = tmp_path / "crash.db"
     url = f"sqlite:///{path}"
     with connect(url) as store:
-        _kill_writers(url, store, tmp_path, path)
+        _kill_writers(url, store, tmp_path, path, durability)
 
 
 @pytest.mark.postgres
