@@ -50,8 +50,12 @@ class StreamId:
 
     @classmethod
     def of(cls, value: UUID | StreamId) -> StreamId:
-        """Turn what callers pass as ``stream_id`` into a StreamId."""
+        """Turn what callers pass as ``stream_id`` into a StreamId, refusing a name or
+        category too long to store (``MAX_NAME_BYTES``, ``MAX_CATEGORY_CHARS``): checked
+        here, where the store takes stream ids, rather than in ``__init__``, so that
+        rows an earlier version stored with longer ones still read."""
         if isinstance(value, StreamId):
+            _check_size(value)
             return value
         if isinstance(value, UUID):
             return cls(value)
@@ -93,8 +97,8 @@ class StreamId:
 def _check_text(label: str, text: object) -> None:
     """Refuse a name or category that no backend can store or that cannot name a stream:
     not a str, empty, with NUL (PostgreSQL's text refuses it), with lone surrogates (not
-    UTF-8), or too long for the columns and index. Checked on every StreamId, so that a
-    hostile value fails at the edge and alike on every backend."""
+    UTF-8). Checked on every StreamId, so that a hostile value fails at the edge and
+    alike on every backend (its length: see ``StreamId.of``)."""
     if not isinstance(text, str):
         raise InvalidStreamId(f"StreamId {label} is a {type(text).__name__}, not a str")
     if not text:
@@ -102,18 +106,25 @@ def _check_text(label: str, text: object) -> None:
     if "\x00" in text:
         raise InvalidStreamId(f"StreamId {label}={_shown(text)} holds a NUL character (\\x00)")
     try:
-        size = len(text.encode())
+        text.encode()
     except UnicodeEncodeError:
         raise InvalidStreamId(
             f"StreamId {label}={_shown(text)} holds a lone surrogate, which is not UTF-8"
         ) from None
-    if label == "name" and size > MAX_NAME_BYTES:
+
+
+def _check_size(stream: StreamId) -> None:
+    """Refuse a name or category longer than the columns and index take."""
+    name, category = stream.name, stream.category
+    if name is not None and len(name) * 4 > MAX_NAME_BYTES:  # cheap test first
+        size = len(name.encode())
+        if size > MAX_NAME_BYTES:
+            raise InvalidStreamId(
+                f"StreamId name={_shown(name)} is {size} bytes long in UTF-8, over {MAX_NAME_BYTES}"
+            )
+    if category is not None and len(category) > MAX_CATEGORY_CHARS:
         raise InvalidStreamId(
-            f"StreamId name={_shown(text)} is {size} bytes long in UTF-8, over {MAX_NAME_BYTES}"
-        )
-    if label == "category" and len(text) > MAX_CATEGORY_CHARS:
-        raise InvalidStreamId(
-            f"StreamId category={_shown(text)} is {len(text)} characters long, "
+            f"StreamId category={_shown(category)} is {len(category)} characters long, "
             f"over {MAX_CATEGORY_CHARS}"
         )
 

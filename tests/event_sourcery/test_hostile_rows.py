@@ -17,6 +17,7 @@ from event_sourcery import (
     Event,
     EventRegistry,
     EventStore,
+    InvalidStreamId,
     RawEvent,
     SnapshotSkipped,
     StreamId,
@@ -209,3 +210,20 @@ def test_postgresql_refuses_malformed_json_and_nul_itself(store: EventStore) -> 
         with pytest.raises(DBAPIError):
             _corrupt(store, "event_sourcery_events", f"position = {row.position}", "data", value)
     assert store.event_raw(row.uuid) == row
+
+
+def test_a_stream_stored_with_a_name_now_too_long_still_reads_and_refuses_appends(
+    store: EventStore,
+) -> None:
+    stream, _ = _written(store)
+    long_name = "x" * 2_000  # an earlier version let it in; PostgreSQL compresses it
+    _corrupt(store, "event_sourcery_streams", f"name = '{stream.name}'", "name", f"'{long_name}'")
+    by_uuid = StreamId(stream.uuid, category=stream.category)
+    loaded = store.load_stream(by_uuid)
+    assert [e.stream_id.name for e in loaded] == [long_name] * 3
+    assert long_name in [info.stream_id.name for info in store.streams(categories=["rows"])]
+    assert store.read_all_raw(loaded[0].position - 1, 1)[0].stream_id.name == long_name
+    with pytest.raises(InvalidStreamId, match="2000 bytes long in UTF-8, over 1024"):
+        store.append(Paid(amount=4), stream_id=loaded[0].stream_id, expected_version=3)
+    store.append(Paid(amount=4), stream_id=by_uuid, expected_version=3)
+    assert len(store.load_stream(by_uuid)) == 4
