@@ -58,7 +58,7 @@ def _difference(
     """What keeps ``raw`` from being ``new`` stored by this append, or None."""
     if raw is None:
         return "is new while others of the batch are already stored"
-    if raw.stream_id.uuid != stream.uuid:
+    if (raw.stream_id.uuid, raw.stream_id.category) != (stream.uuid, stream.category):
         return f"is stored in another stream ({raw.stream_id})"
     if raw.version != version:
         return f"is stored at version {raw.version}, not {version}"

@@ -104,6 +104,17 @@ class RetryContract(BaseContract):
 
         assert store.load_stream(other) == []
 
+    def test_the_same_events_for_their_uuid_in_another_category_are_refused(
+        self, store: EventStore
+    ) -> None:
+        uuid, batch = uuid4(), envelopes(1)
+        store.append(*batch, stream_id=StreamId(uuid))
+
+        with pytest.raises(DuplicateEventId, match="another stream"):
+            store.append(*batch, stream_id=StreamId(uuid, category="orders"))
+
+        assert store.load_stream(StreamId(uuid, category="orders")) == []
+
     def test_a_batch_only_partly_stored_is_refused_and_adds_nothing(
         self, store: EventStore
     ) -> None:
