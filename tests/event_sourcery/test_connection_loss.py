@@ -42,7 +42,8 @@ pytestmark = pytest.mark.postgres
 
 
 def _drop_connections(postgres_url: str, application_name: str) -> None:
-    admin = create_engine(postgres_url)
+    """Terminate the store's backends and wait until they are gone."""
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")  # fresh statistics
     with admin.connect() as conn:
         dropped = conn.execute(
             text(
@@ -51,6 +52,8 @@ def _drop_connections(postgres_url: str, application_name: str) -> None:
             ),
             {"n": application_name},
         ).scalar_one()
+        live = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n")
+        _wait_for(lambda: conn.execute(live, {"n": application_name}).scalar_one() == 0)
     admin.dispose()
     assert dropped >= 1
 
@@ -72,19 +75,14 @@ def test_an_idle_dead_connection_is_replaced_before_use(postgres_url: str) -> No
         store.append(Deposited(amount=2), stream_id=stream, expected_version=1)
 
 
-def test_a_connection_dropped_while_hot_fails_one_call_and_the_next_works(
-    postgres_url: str,
-) -> None:
+def test_a_connection_terminated_between_calls_is_replaced_unseen(postgres_url: str) -> None:
     url, name = _named(postgres_url)
     with connect(url) as store:
         stream = uuid4()
         store.append(Deposited(amount=1), stream_id=stream)
-        _drop_connections(postgres_url, name)
-        with pytest.raises(StoreUnavailable, match="broke during a read") as caught:
-            store.load_stream(stream)
-        assert isinstance(caught.value, OperationalError)
-        assert caught.value.connection_invalidated
+        _drop_connections(postgres_url, name)  # at once: not idle long enough for a ping
         assert [e.version for e in store.load_stream(stream)] == [1]
+        store.append(Deposited(amount=2), stream_id=stream, expected_version=1)
 
 
 def test_an_outbox_relay_keeps_delivering_after_its_connections_are_dropped(
@@ -176,12 +174,12 @@ def test_calls_in_flight_when_the_server_stops_fail_as_unavailable_and_write_not
 
 
 @pytest.mark.parametrize(
-    ("pause", "most_failures"),
-    [(0.0, 1), (IDLE_PING_SECONDS + 0.3, 0)],
+    "pause",
+    [0.0, IDLE_PING_SECONDS + 0.3],
     ids=["restart-quicker-than-the-idle-ping", "down-longer-than-the-idle-ping"],
 )
-def test_after_a_restart_the_pooled_connections_fail_at_most_one_call(
-    server: PrivatePostgres, pause: float, most_failures: int
+def test_after_a_restart_the_dead_pooled_connections_fail_no_call(
+    server: PrivatePostgres, pause: float
 ) -> None:
     with connect(server.url) as store:
         stream = uuid4()
@@ -192,17 +190,8 @@ def test_after_a_restart_the_pooled_connections_fail_at_most_one_call(
         for connection in pooled:
             connection.close()  # three idle connections in the pool, to die with the server
         server.restart(pause)
-        outcomes: list[str] = []
-        for _ in range(5):
-            try:
-                assert [e.version for e in store.load_stream(stream)] == [1]
-                outcomes.append("ok")
-            except StoreUnavailable as error:
-                outcomes.append(str(error))
-        failures = [outcome for outcome in outcomes if outcome != "ok"]
-        assert all("broke during a read" in failure for failure in failures)
-        assert len(failures) <= most_failures
-        assert outcomes[most_failures:] == ["ok"] * (5 - most_failures)
+        for _ in range(5):  # the server's goodbye on an idle one, or its age, gets it pinged
+            assert [e.version for e in store.load_stream(stream)] == [1]
 
 
 def test_an_outbox_relay_keeps_delivering_across_a_restart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select as io
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -246,9 +247,10 @@ IDLE_PING_SECONDS = 1.0
 
 def ping_idle_connections(engine: Engine, after: float = IDLE_PING_SECONDS) -> None:
     """Replace dead pooled connections without a round trip on every checkout (what
-    ``pool_pre_ping`` costs): a connection idle for more than ``after`` seconds is pinged,
-    and a dead one is discarded for a fresh one. One that dies while in use, or within
-    ``after`` seconds, fails that call, and the pool is refreshed for the next."""
+    ``pool_pre_ping`` costs): a connection idle for more than ``after`` seconds, or one the
+    server wrote to while it was idle (a server shutting down says so, then closes it), is
+    pinged, and a dead one is discarded for a fresh one. One that dies while in use fails
+    that call, and the pool is refreshed for the next."""
     dialect = engine.dialect
 
     @event.listens_for(engine, "checkin")
@@ -258,9 +260,25 @@ def ping_idle_connections(engine: Engine, after: float = IDLE_PING_SECONDS) -> N
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.pop("event_sourcery_idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since <= after:
+        if idle_since is None:
+            return
+        if time.monotonic() - idle_since <= after and not _server_wrote(dbapi_connection):
             return
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as error:
             raise DisconnectionError(f"pooled connection is dead: {error}") from error
+
+
+def _server_wrote(dbapi_connection: Any) -> bool:
+    """Whether an idle connection has something to read: between statements a server only
+    writes to say it is closing the connection (or has closed it)."""
+    try:
+        descriptor = dbapi_connection.fileno()
+    except Exception:  # a driver without one, or a closed connection: wait for the ping
+        return False
+    if not hasattr(io, "poll"):  # Windows: wait for the ping
+        return False
+    poller = io.poll()
+    poller.register(descriptor, io.POLLIN)
+    return bool(poller.poll(0))
