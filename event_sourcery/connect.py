@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from event_sourcery.context import Enricher
-from event_sourcery.errors import StoreUnavailable, UnsupportedURL
+from event_sourcery.errors import InvalidSetting, StoreUnavailable, UnsupportedURL
 from event_sourcery.event_store import EventStore
 from event_sourcery.outbox.entries import OutboxFilter
 from event_sourcery.outbox.outbox import Outbox
@@ -173,12 +173,11 @@ def _durability(url: str | URL | Engine, sqlite_synchronous: object) -> str:
     whatever the URL, so that a typo fails where it is made."""
     name = sqlite_synchronous.upper() if isinstance(sqlite_synchronous, str) else None
     if name not in dialects.SQLITE_SYNCHRONOUS:
-        where = url.url if isinstance(url, Engine) else url
-        raise UnsupportedURL(
-            where.render_as_string(hide_password=True) if isinstance(where, URL) else where,
-            f"sqlite_synchronous={sqlite_synchronous!r} is not a SQLite durability: use "
-            "'FULL' (the default), 'NORMAL' (faster; a power loss may drop the last "
-            "commits) or 'EXTRA'",
+        raise InvalidSetting(
+            "sqlite_synchronous",
+            sqlite_synchronous,
+            "'FULL' (the default), 'NORMAL' (faster; a power loss may drop the last commits) "
+            "or 'EXTRA'",
         )
     return name
 

@@ -14,6 +14,7 @@ from event_sourcery import (
     EntryStatus,
     EventStore,
     InMemoryStorage,
+    InvalidSetting,
     OutboxSchemaOutdated,
     SqlStorage,
     StoreUnavailable,
@@ -88,14 +89,14 @@ def test_an_unknown_sqlite_durability_is_refused_before_anything_is_opened(
     tmp_path: Path, durability: object
 ) -> None:
     path = tmp_path / "e.db"
-    with pytest.raises(UnsupportedURL, match=r"sqlite_synchronous=.* use 'FULL'"):
+    with pytest.raises(InvalidSetting, match=r"sqlite_synchronous=.* use 'FULL'"):
         connect(f"sqlite:///{path}", sqlite_synchronous=durability)  # type: ignore[arg-type]
     assert not path.exists()
 
 
 @pytest.mark.parametrize("url", ["memory://", "postgresql+psycopg://nobody@127.0.0.1:9/x"])
 def test_an_unknown_sqlite_durability_is_refused_whatever_the_url(url: str) -> None:
-    with pytest.raises(UnsupportedURL, match="sqlite_synchronous='OF'"):
+    with pytest.raises(InvalidSetting, match="sqlite_synchronous='OF'"):
         connect(url, sqlite_synchronous="OF")
 
 
@@ -105,7 +106,7 @@ def test_an_engine_tuned_with_an_unknown_durability_is_refused(tmp_path: Path) -
     from event_sourcery.storage.sql.dialects import tune_sqlite_engine
 
     engine = create_engine(f"sqlite:///{tmp_path / 'e.db'}")
-    with pytest.raises(UnsupportedURL, match="synchronous='normal; PRAGMA x'"):
+    with pytest.raises(InvalidSetting, match="synchronous='normal; PRAGMA x'"):
         tune_sqlite_engine(engine, "normal; PRAGMA x")
     engine.dispose()
 

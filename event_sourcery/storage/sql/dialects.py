@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeEngine
 
-from event_sourcery.errors import UnsupportedURL
+from event_sourcery.errors import InvalidSetting, UnsupportedURL
 
 SUPPORTED = ("sqlite", "postgresql")
 
@@ -200,10 +200,7 @@ def tune_sqlite_engine(engine: Engine, synchronous: str = "FULL") -> None:
     writer takes the write lock up front instead of failing to upgrade a read lock under
     contention."""
     if synchronous not in SQLITE_SYNCHRONOUS:
-        raise UnsupportedURL(
-            engine.url.render_as_string(hide_password=True),
-            f"synchronous={synchronous!r} is not one of {', '.join(SQLITE_SYNCHRONOUS)}",
-        )
+        raise InvalidSetting("synchronous", synchronous, ", ".join(map(repr, SQLITE_SYNCHRONOUS)))
     set_synchronous = SQLITE_SYNCHRONOUS[synchronous]
 
     @event.listens_for(engine, "connect")

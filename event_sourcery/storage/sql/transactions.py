@@ -9,10 +9,10 @@ from typing import Protocol
 
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from event_sourcery.errors import StoreUnavailable
+from event_sourcery.errors import ConnectionFailed
 from event_sourcery.storage.sql import dialects
 from event_sourcery.storage.sql.driver import as_sqlalchemy_error
 
@@ -258,62 +258,3 @@ class _PooledUnit:
 
 def _where(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
-
-
-class ConnectionFailed(StoreUnavailable, OperationalError):
-    """``StoreUnavailable`` for a call whose connection could not be had (``during`` is
-    None) or broke in use (the server restarted, a proxy or the network dropped it). It is
-    SQLAlchemy's ``OperationalError`` too, flagged ``connection_invalidated`` when the
-    connection broke, as the driver's error was before, so that handlers of either kind
-    catch it. The store reconnects by itself: the pool's connections are replaced.
-
-    ``outcome_unknown``: it broke while committing, after the server may have committed
-    (a lost acknowledgement): an append is safe to retry with the same event uuids.
-    """
-
-    def __init__(
-        self,
-        where: str,
-        error: DBAPIError,
-        during: str | None = None,
-        *,
-        outcome_unknown: bool = False,
-    ) -> None:
-        OperationalError.__init__(
-            self,
-            error.statement,
-            error.params,
-            error.orig if error.orig is not None else error,
-            hide_parameters=error.hide_parameters,
-            connection_invalidated=during is not None,
-            ismulti=error.ismulti,
-        )
-        self.where = where
-        self.during = during
-        self.outcome_unknown = outcome_unknown
-        reason = (str(error.orig).strip() or repr(error.orig)).splitlines()[0]
-        if during is None:
-            message = (
-                f"cannot reach the event store database at {where}: {reason}. Nothing was "
-                "done. Check that the server runs and the URL, user and database are "
-                "right; the next call connects again by itself"
-            )
-        elif outcome_unknown:
-            message = (
-                f"the connection to the event store database at {where} broke {during} "
-                f"({reason}): the outcome is unknown, the write may or may not be stored. "
-                "Retrying an append is safe with the same event uuids "
-                "(Envelope(event, uuid=...)) and the same expected_version: if the first "
-                "attempt was stored, the retry stores nothing twice and returns. The next "
-                "call reconnects by itself"
-            )
-        else:
-            message = (
-                f"the connection to the event store database at {where} broke {during} "
-                f"({reason}): nothing was written (an unfinished transaction is rolled "
-                "back). The next call reconnects by itself: retry once the server answers"
-            )
-        self.args = (message,)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
