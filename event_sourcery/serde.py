@@ -37,9 +37,16 @@ from event_sourcery.json_checks import (
 from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry
 from event_sourcery.storage.protocol import NewEvent
+from event_sourcery.stored_time import UnreadableTime
 from event_sourcery.versioning import is_whole
 
 Reader = Callable[[str], Event]
+
+MAX_TYPE_CHARS = 255
+"""A type name's limit in characters: the width of the type columns (events, snapshots,
+outbox), which PostgreSQL enforces; every backend refuses a longer name alike."""
+_storable_names: set[str] = set()
+"""Type names already found storable: each name is checked once per process."""
 
 
 def encode(
@@ -61,7 +68,7 @@ def encode(
             encoded.append(
                 NewEvent(
                     uuid,
-                    registry.name_of(cls),
+                    _type_name(registry, cls),
                     cls.__schema_version__,
                     _payload_json(item, uuid),
                     _context_json(item, shared, enrichers, uuid),
@@ -75,6 +82,36 @@ def encode(
     return encoded
 
 
+def _type_name(registry: EventRegistry, cls: type[Event]) -> str:
+    """The name rows store for ``cls``, refused with ``InvalidEnvelope`` when no backend
+    could store it: longer than ``MAX_TYPE_CHARS``, or holding NUL or lone surrogates."""
+    name = registry.name_of(cls)
+    if name in _storable_names:
+        return name
+    if len(name) > MAX_TYPE_CHARS:
+        problem = f"is {len(name)} characters long, over {MAX_TYPE_CHARS} (the type column's width)"
+    elif "\x00" in name:
+        problem = "holds a NUL character (\\x00), which PostgreSQL cannot store"
+    elif not name.isascii() and not _is_utf8(name):
+        problem = "holds a lone surrogate, which is not UTF-8"
+    else:
+        _storable_names.add(name)
+        return name
+    shown = repr(name) if len(name) <= 60 else f"{name[:60]!r}..."
+    raise InvalidEnvelope(
+        f"the event type name {shown} of {cls.__qualname__} {problem}: give the class a "
+        f"shorter __event_name__ (or register it under one)"
+    )
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def decode_all(
     raws: Sequence[RawEvent],
     registry: EventRegistry,
@@ -84,14 +121,19 @@ def decode_all(
     records' slots are filled in directly, which costs half of going through ``__init__``.
 
     A row that cannot be decoded (unknown type, impossible schema version, malformed or
-    mistyped JSON in its payload or context) raises ``UnknownEventType`` or
-    ``UndecodableEvent`` naming the row: uuid, position, stream, version and type."""
+    mistyped JSON in its payload or context, a stored time that is not one) raises
+    ``UnknownEventType`` or ``UndecodableEvent`` naming the row: uuid, position, stream,
+    version and type."""
     readers: dict[tuple[str, int], Reader] = {}
     snapshots = record is RecordedSnapshot
     new, set_slot = object.__new__, object.__setattr__
     decoded: list[Recorded[Event]] = []
     for raw in raws:
         uuid, stream_id, version, position, type_name, schema, data_json, context_json, at = raw
+        if at.__class__ is UnreadableTime:
+            raise UndecodableEvent(
+                stream_id, version, position, type_name, at.problem, snapshot=snapshots, uuid=uuid
+            )
         read = readers.get((type_name, schema))
         if read is None:
             read = readers[(type_name, schema)] = _reader(registry, raw, snapshots)
@@ -243,7 +285,7 @@ def _encode_envelope(
         ) from None
     return NewEvent(
         uuid,
-        registry.name_of(type(event)),
+        _type_name(registry, type(event)),
         type(event).__schema_version__,
         _payload_json(event, uuid),
         _context_json(event, context, enrichers, uuid),

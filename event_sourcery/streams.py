@@ -61,6 +61,17 @@ class StreamId:
             return cls(value)
         raise InvalidStreamId(f"stream_id={value!r} ({type(value).__name__}) is not a stream id")
 
+    @classmethod
+    def stored(cls, uuid: UUID, name: str | None, category: str | None) -> StreamId:
+        """The stream id a stored row holds, taken as it is: no check of the name or
+        category (those are for what callers pass), so that a row another tool wrote (an
+        empty name, a NUL, a name too long) still lists, loads and reads."""
+        stream = object.__new__(cls)
+        object.__setattr__(stream, "uuid", uuid)
+        object.__setattr__(stream, "name", name)
+        object.__setattr__(stream, "category", category)
+        return stream
+
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("StreamId is immutable")
 
@@ -137,5 +148,6 @@ def _shown(text: str, limit: int = 60) -> str:
 
 
 def _restore(uuid: UUID, name: str | None, category: str | None) -> StreamId:
-    """Unpickle a StreamId (its attributes cannot be set one by one)."""
-    return StreamId(uuid, name=name, category=category)
+    """Unpickle a StreamId (its attributes cannot be set one by one): as it was, checked
+    or stored."""
+    return StreamId.stored(uuid, name, category)

@@ -4,8 +4,10 @@ still give the row exactly as stored, and reading changes nothing."""
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import uuid4
 
@@ -28,6 +30,7 @@ from event_sourcery import (
 )
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.storage.sql.transactions import EngineTransactions
+from event_sourcery.stored_time import UnreadableTime
 from tests.conftest import schema_of_its_own
 
 
@@ -227,3 +230,74 @@ def test_a_stream_stored_with_a_name_now_too_long_still_reads_and_refuses_append
         store.append(Paid(amount=4), stream_id=loaded[0].stream_id, expected_version=3)
     store.append(Paid(amount=4), stream_id=by_uuid, expected_version=3)
     assert len(store.load_stream(by_uuid)) == 4
+
+
+@pytest.mark.parametrize("stored", ["'yesterday'", "''", "42", "'2026-13-45T99:00:00+00:00'"])
+def test_a_stored_time_that_is_not_one_fails_decoded_reads_naming_the_row_and_raw_reads_keep_it(
+    store: EventStore, stored: str
+) -> None:
+    if _backend(store) != "sqlite":
+        pytest.skip("PostgreSQL's timestamptz column takes times only")
+    stream, row = _written(store)
+    _corrupt(store, "event_sourcery_events", f"position = {row.position}", "created_at", stored)
+    for read in (
+        lambda: store.load_stream(stream),
+        lambda: store.read_all(row.position - 1, 1),
+        lambda: store.decode([store.event_raw(row.uuid)]),  # type: ignore[list-item]
+    ):
+        with pytest.raises(UndecodableEvent, match="created_at: the stored time") as caught:
+            read()
+        message = str(caught.value)
+        for part in (f"position {row.position}", str(stream), "version 2", str(row.uuid)):
+            assert part in message
+        assert "is not a time" in message
+    [raw] = [r for r in store.load_stream_raw(stream) if r.position == row.position]
+    assert isinstance(raw.created_at, UnreadableTime)
+    assert raw.created_at.stored in (stored.strip("'"), int(stored) if stored.isdigit() else None)
+    assert raw[:-1] == row[:-1]  # the rest of the row as stored
+    assert store.read_all_raw(row.position - 1, 1) == [raw]
+    assert store.event_raw(row.uuid) == raw
+    [info] = [i for i in store.streams(categories=["rows"]) if i.stream_id == stream]
+    assert info.events == 3
+    assert [e.event for e in store.load_stream(stream, stop=2)] == [Paid(amount=1)]
+
+
+def test_a_stored_time_without_an_offset_is_read_as_utc(store: EventStore) -> None:
+    if _backend(store) != "sqlite":
+        pytest.skip("PostgreSQL's timestamptz column always has an offset")
+    stream, row = _written(store)
+    naive = "'2026-03-01 09:30:00'"  # SQLite's CURRENT_TIMESTAMP
+    _corrupt(store, "event_sourcery_events", f"position = {row.position}", "created_at", naive)
+    loaded = store.load_stream(stream)[1]
+    assert loaded.created_at == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+FOREIGN_NAMES = [
+    # SQL literal, the name read back, backends whose text column takes it
+    ("''", "", None),
+    ("'a' || char(0) || 'b'", "a\x00b", {"sqlite"}),
+    ("'" + "y" * 3000 + "'", "y" * 3000, None),
+]
+
+
+@pytest.mark.parametrize("case", FOREIGN_NAMES, ids=["empty", "nul", "3000-chars"])
+def test_a_stream_row_with_a_name_no_caller_may_pass_still_lists_loads_and_reads(
+    store: EventStore, case: tuple[str, str, set[str] | None]
+) -> None:
+    literal, name, backends = case
+    if backends is not None and _backend(store) not in backends:
+        pytest.skip(f"{_backend(store)} cannot hold the name {literal[:20]}")
+    stream, row = _written(store)
+    _corrupt(store, "event_sourcery_streams", f"name = '{stream.name}'", "name", literal)
+    listed = [i.stream_id for i in store.streams(categories=["rows"]) if i.stream_id == stream]
+    assert [s.name for s in listed] == [name]
+    assert [s.name for s in (r.stream_id for r in store.read_all_raw(row.position - 2, 3))] == [
+        name
+    ] * 3
+    by = listed[0] if len(name) < 1024 else StreamId(stream.uuid, category="rows")  # see above
+    assert [e.event for e in store.load_stream(by)] == [Paid(amount=a) for a in (1, 2, 3)]
+    assert store.read_all(row.position - 1, 1)[0].stream_id.name == name
+    found = store.event_raw(row.uuid)
+    assert found is not None
+    assert found.stream_id.name == name
+    assert pickle.loads(pickle.dumps(found.stream_id)).name == name

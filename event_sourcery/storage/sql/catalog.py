@@ -110,7 +110,7 @@ def list_streams(
     uuid_out, time_out = codec.uuid_out, codec.time_out
     return [
         StreamInfo(
-            stream_id=StreamId(uuid_out(uuid), name=name, category=category or None),
+            stream_id=StreamId.stored(uuid_out(uuid), name, category or None),
             version=version,
             events=count,
             first_at=time_out(first_at),

@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from event_sourcery.stored_time import time_from_text
+
 T = TypeVar("T")
 
 
@@ -198,7 +200,8 @@ class ValueCodec:
         self.uuid_in: Callable[[UUID], Any] = _hex if text_only else str
         self.time_in: Callable[[datetime], Any] = _iso if text_only else _same
         self.uuid_out: Callable[[Any], UUID] = UUID if text_only else _as_uuid
-        self.time_out: Callable[[Any], datetime] = datetime.fromisoformat if text_only else _as_utc
+        self.time_out: Callable[[Any], datetime] = time_from_text if text_only else _as_utc
+        """Text that is not a time (a row changed with SQL) reads as an ``UnreadableTime``."""
         self.time_text: Callable[[datetime], str] = _iso
         """A time inside a JSON parameter: the text SQLite stores, which PostgreSQL casts."""
 

@@ -212,8 +212,8 @@ def raws_across_streams(rows: list[Any], codec: ValueCodec) -> list[RawEvent]:
     for position, uuid, version, type_, schema, data, context, at, s_uuid, name, cat in rows:
         stream_id = stream_ids.get((s_uuid, cat))
         if stream_id is None:
-            stream_id = stream_ids[(s_uuid, cat)] = StreamId(
-                uuid_out(s_uuid), name=name, category=cat or None
+            stream_id = stream_ids[(s_uuid, cat)] = StreamId.stored(
+                uuid_out(s_uuid), name, cat or None
             )
         raws.append(
             RawEvent(

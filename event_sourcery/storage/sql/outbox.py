@@ -311,7 +311,7 @@ class SqlOutbox:
         return OutboxEntry(
             position=position,
             event_uuid=codec.uuid_out(event_uuid),
-            stream_id=StreamId(codec.uuid_out(stream_uuid), category=category or None),
+            stream_id=StreamId.stored(codec.uuid_out(stream_uuid), None, category or None),
             version=version,
             type=type_,
             status=EntryStatus(status),
@@ -359,7 +359,7 @@ class SqlOutbox:
         codec = self._codec
         return RawEvent(
             uuid,
-            StreamId(codec.uuid_out(row[2]), name=name, category=row[3] or None),
+            StreamId.stored(codec.uuid_out(row[2]), name, row[3] or None),
             row[4],
             row[0],
             row[5],

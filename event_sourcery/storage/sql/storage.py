@@ -422,7 +422,7 @@ class SqlStorage:
         if own is None:
             other = next((r for r in rows if r[0] != stream_id.uuid), None)
             if other is not None:
-                owner = StreamId(other[0], name=other[1], category=stream_id.category)
+                owner = StreamId.stored(other[0], other[1], stream_id.category)
                 return StreamNameConflict(stream_id, owner)
             return ConcurrentStreamWriteError(stream_id, expected.exact or 0, 0)
         version = own[2]
@@ -434,7 +434,7 @@ class SqlStorage:
         """Rows of the load and snapshot queries (same columns) as RawEvents."""
         if not rows:
             return []
-        stored_id = StreamId(stream_id.uuid, name=rows[0][8], category=stream_id.category)
+        stored_id = StreamId.stored(stream_id.uuid, rows[0][8], stream_id.category)
         uuid_out, time_out = self._kit.codec.uuid_out, self._kit.codec.time_out
         return [
             RawEvent(

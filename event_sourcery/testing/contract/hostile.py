@@ -18,6 +18,8 @@ from event_sourcery.event import Event
 from event_sourcery.event_store import EventStore
 from event_sourcery.json_checks import MAX_JSON_DEPTH
 from event_sourcery.records import Envelope
+from event_sourcery.registry import EventRegistry
+from event_sourcery.serde import MAX_TYPE_CHARS
 from event_sourcery.streams import MAX_CATEGORY_CHARS, MAX_NAME_BYTES, StreamId
 from event_sourcery.testing.contract.base import BaseContract
 
@@ -79,6 +81,13 @@ HOSTILE_TEXT = {
 }
 WIDEST_CATEGORY = "".join(chr(0x1F300 + i) for i in range(MAX_CATEGORY_CHARS))
 """255 different four-byte characters: the widest category, in bytes, that is allowed."""
+
+
+class LongNamed(Event):
+    """An event whose registered name is as long as a test needs."""
+
+    __event_name__: ClassVar[str] = "contract.hostile.LongNamed"
+    text: str
 
 
 def _category_of(text: str) -> str:
@@ -283,3 +292,27 @@ class HostileInputContract(BaseContract):
         loose = {text: text for text in texts}
         store.append(Loose(data=loose), stream_id=stream, expected_version=len(texts))
         assert store.load_stream(stream)[-1].event == Loose(data=loose)
+
+    @pytest.mark.parametrize("length", [MAX_TYPE_CHARS, MAX_TYPE_CHARS + 1, 10_000])
+    def test_type_names_up_to_the_columns_width_are_stored_and_longer_refused(
+        self, store: EventStore, length: int
+    ) -> None:
+        name = f"contract.hostile.{length}."
+        name += "t" * (length - len(name))
+        registry = EventRegistry()
+        registry.add(LongNamed, name)
+        named = EventStore(store.storage, registry)
+        stream = uuid4()
+        if length <= MAX_TYPE_CHARS:
+            named.append(LongNamed(text="x"), stream_id=stream)
+            [raw] = named.load_stream_raw(stream)
+            assert raw.type == name
+            assert named.load_stream(stream)[0].event == LongNamed(text="x")
+            return
+        for item in (LongNamed(text="x"), Envelope(event=LongNamed(text="x"))):
+            with pytest.raises(InvalidEnvelope, match=f"{length} characters long, over 255"):
+                named.append(item, stream_id=stream)
+        with pytest.raises(InvalidEnvelope, match="type column's width") as caught:
+            named.save_snapshot(stream, LongNamed(text="x"), 1)
+        assert len(str(caught.value)) < 600
+        assert named.load_stream_raw(stream) == []
