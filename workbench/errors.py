@@ -5,6 +5,7 @@ built-in error it refines, so generic handlers keep working::
     ├── InvalidFilter (ValueError)        a filter or argument the workbench cannot use
     ├── ReadOnlyWorkbench (PermissionError) a write (replay) asked of a read-only workbench
     ├── StateNotFound (LookupError)       no state at that version or moment of a stream
+    │   └── CannotFoldPast                an aggregate's state at or after an undecodable event
     ├── StoreNotFound (LookupError)       no event store at the URL opened
     ├── NoAggregateFor (LookupError)      no aggregate class rebuilds that stream
     └── CannotListen (OSError)            the dashboard cannot listen at that address and port
@@ -12,7 +13,7 @@ built-in error it refines, so generic handlers keep working::
 
 from __future__ import annotations
 
-from event_sourcery import StreamId
+from event_sourcery import RawEvent, StreamId
 
 
 class WorkbenchError(Exception):
@@ -38,6 +39,34 @@ class StateNotFound(WorkbenchError, LookupError):
     def __init__(self, stream: StreamId, reason: str) -> None:
         self.stream = stream
         super().__init__(f"stream {stream.name or stream.uuid}: {reason}")
+
+
+class CannotFoldPast(StateNotFound):
+    """An aggregate's state asked for at or after a stored event that cannot be decoded:
+    the aggregate cannot apply it, so it has no state from that version on."""
+
+    def __init__(
+        self,
+        stream: StreamId,
+        requested: int,
+        *,
+        version: int,
+        row: RawEvent,
+        aggregate: str,
+        reason: str,
+    ) -> None:
+        self.requested = requested
+        self.version = version
+        self.position = row.position
+        self.uuid = row.uuid
+        super().__init__(
+            stream,
+            f"no state at version {requested} rebuilt by {aggregate}: it cannot fold past "
+            f"version {version} (position {row.position}, uuid {row.uuid}), whose event "
+            f"cannot be decoded. The store says: {reason}. The states before version "
+            f"{version} are there; timeline(stream) without an aggregate merges the payloads "
+            "past it",
+        )
 
 
 class NoAggregateFor(WorkbenchError, LookupError):

@@ -12,6 +12,7 @@ import orjson
 import pandas as pd
 
 from event_sourcery import RawEvent, collector_paused
+from event_sourcery.stored_time import UnreadableTime
 from workbench.flatten import flatten_columns
 
 ENVELOPE_COLUMNS = (
@@ -75,6 +76,8 @@ def _chunk_frame(raws: Sequence[RawEvent], with_payload: bool) -> pd.DataFrame:
             raise TypeError("a context that is not an object")
     except (orjson.JSONDecodeError, TypeError):  # a row the store did not write: one by one
         parsed = [_context(text, index, problems) for index, text in enumerate(contexts)]
+    if UnreadableTime in set(map(type, times)):  # a row the store did not write
+        times = tuple(_time(time, index, problems) for index, time in enumerate(times))
     envelope = pd.DataFrame(
         {
             "position": positions,
@@ -161,6 +164,13 @@ def _context(text: object, index: int, problems: list[str | None]) -> dict[str, 
     return value  # type: ignore[no-any-return]
 
 
+def _time(time: datetime, index: int, problems: list[str | None]) -> datetime | None:
+    if type(time) is UnreadableTime:
+        problems[index] = _joined(problems[index], time.problem)
+        return None
+    return time
+
+
 def _joined(before: str | None, problem: str) -> str:
     return problem if before is None else f"{before}; {problem}"
 
@@ -198,10 +208,14 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def utc_times(values: Iterable[datetime | None] | pd.Series[Any]) -> pd.Series[Any]:
-    """Aware moments (None: NaT) as a column of UTC microseconds, whatever their offsets."""
+    """Aware moments (None, or a stored time that is not one: NaT) as a column of UTC
+    microseconds, whatever their offsets."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").astype(UTC_TIME)  # already times: no round trip
-    return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).astype(UTC_TIME)
+    listed = list(values)
+    if UnreadableTime in set(map(type, listed)):
+        listed = [None if type(value) is UnreadableTime else value for value in listed]
+    return pd.to_datetime(pd.Series(listed, dtype=object), utc=True).astype(UTC_TIME)
 
 
 def text_column(values: Iterable[str | None]) -> pd.Series[Any]:

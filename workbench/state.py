@@ -4,12 +4,19 @@ class, or (with no class) as the running merge of the payloads."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic_core import to_jsonable_python
 
-from event_sourcery import Aggregate, Event
+from event_sourcery import (
+    Aggregate,
+    Event,
+    EventStore,
+    RawEvent,
+    UndecodableEvent,
+    UnknownEventType,
+)
 
 S = TypeVar("S")
 State = dict[str, Any]
@@ -73,6 +80,8 @@ class AggregateFolder(Generic[A]):
 
     def __init__(self, factory: Callable[[], A]) -> None:
         self.factory = factory
+        self.name: str = getattr(factory, "__qualname__", None) or repr(factory)
+        """What messages call it."""
 
     def start(self) -> A:
         return self.factory()
@@ -87,6 +96,28 @@ class AggregateFolder(Generic[A]):
 
     def state(self, held: A) -> State:
         return state_of(held)
+
+
+def decoded(
+    store: EventStore, raws: Sequence[RawEvent]
+) -> tuple[list[Event | None], dict[int, str]]:
+    """The events of one stream's rows decoded for an aggregate, None for a row that cannot
+    be decoded, and those rows' versions (counted from 1 in ``raws``) with the reason."""
+    try:
+        return [record.event for record in store.decode(raws)], {}
+    except (UndecodableEvent, UnknownEventType):
+        pass  # a row the store did not write: decode one by one, to carry on past it
+    events: list[Event | None] = []
+    undecodable: dict[int, str] = {}
+    for version, raw in enumerate(raws, start=1):
+        try:
+            [record] = store.decode([raw])
+        except (UndecodableEvent, UnknownEventType) as error:
+            events.append(None)
+            undecodable[version] = str(error)
+        else:
+            events.append(record.event)
+    return events, undecodable
 
 
 def state_of(aggregate: Aggregate) -> State:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import bisect
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
 from event_sourcery import Event, RawEvent, StreamId
+from event_sourcery.stored_time import UnreadableTime
 from workbench.diff import Change, Diff, diff
-from workbench.errors import StateNotFound
+from workbench.errors import CannotFoldPast, StateNotFound
 from workbench.flatten import flatten
 from workbench.frames import MAX_NESTING, stored_json, utc_times
 from workbench.state import Folder, State
@@ -29,6 +30,10 @@ class Timeline(Generic[S]):
 
     ``at(v)`` starts from the nearest checkpoint at or before ``v`` and replays at most
     ``checkpoint_every - 1`` events; the checkpoints are built by one pass on first use.
+
+    A folder that decodes is given None for an event that cannot be decoded, and why in
+    ``undecodable`` (version: reason): its states stop before the first such version, and
+    a state asked for at or after it raises ``CannotFoldPast``.
     """
 
     def __init__(
@@ -36,9 +41,10 @@ class Timeline(Generic[S]):
         stream: StreamId,
         raws: Sequence[RawEvent],
         folder: Folder[S],
-        events: Sequence[Event] | None = None,
+        events: Sequence[Event | None] | None = None,
         *,
         checkpoint_every: int = CHECKPOINT_EVERY,
+        undecodable: Mapping[int, str] | None = None,
     ) -> None:
         if folder.decodes and (events is None or len(events) != len(raws)):
             raise ValueError("a folder that decodes needs one decoded event per row")
@@ -52,6 +58,12 @@ class Timeline(Generic[S]):
         self._payloads: list[dict[str, Any] | None] = [None] * len(self.raws)
         self._times = [raw.created_at for raw in self.raws]
         self._checkpoints: list[S] | None = None
+        self._failed = dict(undecodable or {}) if folder.decodes else {}
+        for at, event in enumerate(self._events or ()):
+            if event is None:
+                self._failed.setdefault(at + 1, "it could not be decoded")
+        self._foldable = min(self._failed, default=len(self.raws) + 1) - 1
+        """The last version the folder reaches (the one before the first undecodable)."""
 
     @property
     def last_version(self) -> int:
@@ -61,6 +73,7 @@ class Timeline(Generic[S]):
     def at(self, version: int) -> State:
         """The state after ``version`` (0: before the first event)."""
         self._check(version)
+        self._reaches(version)
         return self.folder.state(self._held_at(version))
 
     def at_time(self, moment: datetime) -> State:
@@ -80,10 +93,11 @@ class Timeline(Generic[S]):
 
     def states(self, every: int = 1) -> pd.DataFrame:
         """One row per version (with ``every`` > 1, every n-th version and the last, for a
-        plot of a long stream): version, type, created_at, then the state flattened."""
+        plot of a long stream): version, type, created_at, then the state flattened; up to
+        the version before the first the folder cannot fold (see ``undecodable``)."""
         if not isinstance(every, int) or every < 1:
             raise StateNotFound(self.stream, f"every={every!r}: use a whole number >= 1")
-        last = len(self.raws)
+        last = self._foldable  # a folder that cannot fold past a version stops before it
         kept = [v for v in range(1, last + 1) if v % every == 0 or v == last]
         rows: list[dict[str, Any]] = []
         held = self.folder.start()
@@ -106,6 +120,7 @@ class Timeline(Generic[S]):
         rows: list[tuple[Any, ...]] = []
         if 1 <= start <= stop:
             self._check(stop)
+            self._reaches(stop)
             held = self._held_at(start - 1)
             before = self.folder.state(held)
             for at in range(start - 1, stop):
@@ -123,9 +138,10 @@ class Timeline(Generic[S]):
 
     def first(self, predicate: Callable[[State], object]) -> int | None:
         """The first version whose state satisfies ``predicate``; None if none does. A
-        predicate that raises (a field not there yet, say) counts as not satisfied."""
+        predicate that raises (a field not there yet, say) counts as not satisfied; only
+        the versions the folder reaches are tried."""
         held = self.folder.start()
-        for at in range(len(self.raws)):
+        for at in range(self._foldable):
             held = self._apply(held, at)
             try:
                 if predicate(self.folder.state(held)):
@@ -151,6 +167,10 @@ class Timeline(Generic[S]):
             for part, problem in (("payload", data_problem), ("context", context_problem))
             if problem is not None
         ]
+        if type(raw.created_at) is UnreadableTime:
+            problems.append(raw.created_at.problem)
+        if version in self._failed and not problems:
+            problems.append(self._failed[version])
         return {
             "version": version,
             "type": raw.type,
@@ -165,7 +185,11 @@ class Timeline(Generic[S]):
 
     def undecodable(self) -> dict[int, str]:
         """The versions whose payload cannot be parsed (rows the store did not write), and
-        why: the running merge leaves them out, so its state is that of the other events."""
+        why: the running merge leaves them out, so its state is that of the other events.
+        Through an aggregate: the versions whose event cannot be decoded, and why; the
+        aggregate's states stop before the first of them."""
+        if self.folder.decodes:
+            return dict(sorted(self._failed.items()))
         found = {}
         for at, raw in enumerate(self.raws):
             _, problem = stored_json(raw.data_json, MAX_NESTING)
@@ -185,11 +209,17 @@ class Timeline(Generic[S]):
         if not self.raws:
             return f"<p>Timeline of <b>{name}</b>: no events.</p>"
         first, last = self._times[0].isoformat(), self._times[-1].isoformat()
-        state = html.escape(json.dumps(self.at(self.last_version), indent=2, default=str))
+        shown = self._foldable
+        state = html.escape(json.dumps(self.at(shown), indent=2, default=str))
+        stops = (
+            ""
+            if shown == self.last_version
+            else f" (the event at version {shown + 1} cannot be decoded: no state after it)"
+        )
         return (
             f"<p>Timeline of <b>{name}</b>: versions 1 to {self.last_version}, "
             f"{html.escape(first)} to {html.escape(last)}.</p>"
-            f"<p>State at version {self.last_version}:</p><pre>{state}</pre>"
+            f"<p>State at version {shown}{stops}:</p><pre>{state}</pre>"
         )
 
     def _envelope(self) -> pd.DataFrame:
@@ -216,7 +246,7 @@ class Timeline(Generic[S]):
             every = self.checkpoint_every
             held = self.folder.start()
             checkpoints = [self.folder.copy(held)]
-            for at in range(len(self.raws)):
+            for at in range(self._foldable):
                 held = self._apply(held, at)
                 if (at + 1) % every == 0:
                     checkpoints.append(self.folder.copy(held))
@@ -225,6 +255,8 @@ class Timeline(Generic[S]):
 
     def _apply(self, held: S, at: int) -> S:
         event = self._events[at] if self._events is not None else None
+        if event is None and self.folder.decodes:
+            self._reaches(at + 1)
         payload = {} if self.folder.decodes else self._payload(at)
         return self.folder.apply(held, payload, event)
 
@@ -238,6 +270,20 @@ class Timeline(Generic[S]):
                 loaded = {}
             payload = self._payloads[at] = loaded if isinstance(loaded, dict) else {"value": loaded}
         return payload
+
+    def _reaches(self, version: int) -> None:
+        """CannotFoldPast when the folder cannot reach ``version``."""
+        if version > self._foldable:
+            bad = self._foldable + 1
+            name = getattr(self.folder, "name", type(self.folder).__name__)
+            raise CannotFoldPast(
+                self.stream,
+                version,
+                version=bad,
+                row=self.raws[bad - 1],
+                aggregate=name,
+                reason=self._failed[bad],
+            )
 
     def _check(self, version: object) -> None:
         if not isinstance(version, int) or isinstance(version, bool):

@@ -33,7 +33,7 @@ from workbench.outbox_audit import Chosen, EntryRef, OutboxSummary
 from workbench.paging import EventPager
 from workbench.reading import EventFilter, EventQuery, raw_chunks
 from workbench.snapshots import SnapshotComparison
-from workbench.state import AggregateFolder, MergeFolder
+from workbench.state import AggregateFolder, MergeFolder, decoded
 from workbench.streams import StreamFinder
 from workbench.timeline import CHECKPOINT_EVERY, Timeline
 from workbench.trace import Trace, conversation, trace
@@ -197,9 +197,16 @@ class Workbench:
         raws = self.store.load_stream_raw(stream_id)
         if aggregate is None:
             return Timeline(stream_id, raws, MergeFolder(), checkpoint_every=checkpoint_every)
-        events = [record.event for record in self.store.decode(raws)]
+        events, undecodable = decoded(self.store, raws)
         folder = AggregateFolder(aggregate)
-        return Timeline(stream_id, raws, folder, events, checkpoint_every=checkpoint_every)
+        return Timeline(
+            stream_id,
+            raws,
+            folder,
+            events,
+            checkpoint_every=checkpoint_every,
+            undecodable=undecodable,
+        )
 
     # Snapshots
 

@@ -3,6 +3,7 @@ view shows such a row as stored, says why it is undecodable, and carries on past
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -24,7 +25,12 @@ from event_sourcery import (
 )
 from event_sourcery.storage.sql.storage import SqlStorage
 from event_sourcery.storage.sql.transactions import EngineTransactions
+from tests.workbench.dashboard.hostile import SCRIPT, shown_as_text
 from workbench import SnapshotStatus, Workbench
+from workbench.dashboard.event_view import EventDetailView
+from workbench.dashboard.state import DashboardState
+from workbench.dashboard.timetravel_view import TimeTravelView
+from workbench.errors import CannotFoldPast, StateNotFound
 from workbench.frames import UNDECODABLE
 
 APP = "tests.workbench.test_hostile_rows"
@@ -286,3 +292,122 @@ def test_a_row_nested_thousands_deep_is_shown_not_recursed_into(store_url: str, 
         assert timeline.at(2) == {"amount": 1, "note": None}
         assert "nest" in timeline.undecodable()[2] or "not valid JSON" in timeline.undecodable()[2]
         assert wb.trace(row.uuid).event["event_uuid"] == str(row.uuid)
+
+
+def test_an_aggregate_timeline_stops_before_an_undecodable_event_and_says_why(
+    corrupted: Corrupted, wb: Workbench
+) -> None:
+    for key in ("bad", "unknown", "future"):
+        stream, row = getattr(corrupted, key), corrupted.rows[key]
+        timeline = wb.timeline(stream, aggregate=Tally)
+        assert timeline.last_version == 3
+        assert timeline.at(1) == {"total": 1}
+        [(version, why)] = timeline.undecodable().items()
+        assert version == 2
+        assert str(row.uuid) in why
+        for asked in (2, 3):
+            with pytest.raises(CannotFoldPast, match="cannot fold past version 2") as caught:
+                timeline.at(asked)
+            assert isinstance(caught.value, StateNotFound)
+            assert (caught.value.version, caught.value.position) == (2, row.position)
+            assert str(row.uuid) in str(caught.value)
+            assert f"no state at version {asked} rebuilt by Tally" in str(caught.value)
+        with pytest.raises(CannotFoldPast):
+            timeline.diff(1, 3)
+        assert timeline.states()["version"].tolist() == [1]
+        assert timeline.changes(1, 1)["path"].tolist() == ["total"]
+        assert timeline.first(lambda state: state["total"] > 1) is None
+        assert timeline.event(2)["undecodable"]
+        assert "cannot be decoded: no state after it" in timeline._repr_html_()
+        merged = wb.timeline(stream)  # without an aggregate: folds past it
+        assert merged.at(3)["amount"] == 3
+
+
+def test_a_stored_time_that_is_not_one_shows_as_undecodable_and_the_rest_carries_on(
+    store_url: str,
+) -> None:
+    if not store_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's timestamptz column takes times only")
+    stream = StreamId(name="clock", category="tally")
+    with connect(store_url) as store:
+        store.append(Tallied(amount=1), Tallied(amount=2), Tallied(amount=3), stream_id=stream)
+        row = store.load_stream_raw(stream)[1]
+        where = f"position = {row.position}"
+        _update(_engine(store), "event_sourcery_events", "created_at = 'yesterday'", where)
+    with Workbench.open(store_url, app=APP) as wb:
+        assert wb.events()["data.amount"].tolist() == [1, 2, 3]
+        for shown in (wb.events(), wb.events(stream), wb.pager(size=10).first().frame()):
+            frame = shown.sort_values("position")
+            assert frame["created_at"].isna().tolist() == [False, True, False]
+            assert frame[UNDECODABLE].isna().tolist() == [True, False, True]
+            assert (
+                "created_at: the stored time 'yesterday' is not a time"
+                in (frame[UNDECODABLE].iloc[1])
+            )
+        [listed] = wb.streams()["events"].tolist()
+        assert listed == 3
+        assert wb.timeline(stream).at(3)["amount"] == 3
+        timeline = wb.timeline(stream, aggregate=Tally)
+        assert timeline.at(1) == {"total": 1}
+        assert "is not a time" in timeline.undecodable()[2]
+        assert "is not a time" in timeline.event(2)["undecodable"]
+        assert "is not a time" in wb.trace(row.uuid).event[UNDECODABLE]
+
+
+@pytest.fixture
+def evil(store_url: str) -> tuple[str, StreamId, RawEvent, str]:
+    """A tally stream whose second event holds markup in a payload the store did not write
+    (malformed JSON on SQLite; on PostgreSQL, whose jsonb takes JSON only, a list) and a
+    context that is not an object."""
+    stream = StreamId(name="evil", category="tally")
+    with connect(store_url) as store:
+        store.append(Tallied(amount=1), Tallied(amount=2), Tallied(amount=3), stream_id=stream)
+        row = store.load_stream_raw(stream)[1]
+        sqlite = store_url.startswith("sqlite")
+        payload = f'{{"amount": 2, {SCRIPT}' if sqlite else f'["{SCRIPT}"]'
+        sets = f"data = '{payload}', context = '[1, 2]'"
+        _update(_engine(store), "event_sourcery_events", sets, f"position = {row.position}")
+    return store_url, stream, row, payload
+
+
+def test_the_event_view_shows_an_undecodable_events_stored_text_escaped_and_why(
+    evil: tuple[str, StreamId, RawEvent, str],
+) -> None:
+    url, _, row, payload = evil
+    with Workbench.open(url, app=APP) as wb:
+        view = EventDetailView(DashboardState(wb))
+        view.state.event_uuid = str(row.uuid)
+        assert view.trace is not None
+        assert "Undecodable: " in view.message.object
+        assert "context: a JSON list, not an object" in view.message.object
+        if url.startswith("sqlite"):
+            assert "payload: not valid JSON" in view.message.object
+            assert view.payload.object == {"stored text": payload}
+        else:
+            assert view.payload.object == [SCRIPT]
+        assert view.context.object == [1, 2]
+        assert "json" in shown_as_text(view)  # the markup is shown, as text
+
+
+def test_time_travel_through_an_undecodable_event_shows_what_it_can_and_says_what_not(
+    evil: tuple[str, StreamId, RawEvent, str],
+) -> None:
+    url, stream, row, _ = evil
+    with Workbench.open(url, app=APP) as wb:
+        view = TimeTravelView(DashboardState(wb))
+        view.state.stream = str(stream.uuid)
+        assert "rebuilt by Tally; undecodable: version 2" in view.title.object
+        assert view.version.value == 3
+        assert "cannot fold past version 2" in html.unescape(view.state_note.object)
+        assert str(row.uuid) in view.state_note.object
+        assert view.state_pane.object == {}
+        assert view.event_pane.object["version"] == 3
+        assert len(view.states) == 1
+        view.version.value = 1
+        assert view.state_pane.object == {"total": 1}
+        assert view.state_note.object == ""
+        assert view.diff_table.value["path"].tolist() == ["total"]
+        view.version.value = 2
+        assert view.event_pane.object["undecodable"]
+        assert "cannot fold past version 2" in html.unescape(view.state_note.object)
+        shown_as_text(view)  # renders, and the markup is nowhere HTML

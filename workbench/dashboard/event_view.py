@@ -64,13 +64,16 @@ class EventDetailView(pn.viewable.Viewer):
 
     def _show(self, trace: Trace) -> None:
         event = trace.event
-        self.message.object = "" if trace.children_complete else "Children: the next events only"
+        notes = [] if trace.children_complete else ["Children: the next events only"]
+        if event.get(frames.UNDECODABLE):  # a row the store did not write: shown as stored
+            notes.insert(0, f"Undecodable: {event[frames.UNDECODABLE]}")
+        self.message.object = plain("\n".join(notes))
         self.title.object = plain(
             f"{event['type']}: {event['stream_name'] or event['stream_id']} "
             f"v{event['version']} (position {event['position']})"
         )
-        self.payload.object = event["data"]
-        self.context.object = event["context"]
+        self.payload.object = _tree(event["data"])
+        self.context.object = _tree(event["context"])
         show(self.envelope, _pairs({name: event[name] for name in ENVELOPE}))
         self.stream_button.disabled = False
         self.parent_button.disabled = trace.parent is None
@@ -121,6 +124,12 @@ class EventDetailView(pn.viewable.Viewer):
             pn.Column("Conversation", self.correlated),
             pn.Column("Outbox entry", self.outbox, "Attempts", self.attempts),
         )
+
+
+def _tree(value: Any) -> Any:
+    """What a JSON pane can show: stored text that is not JSON (the JSON pane would parse
+    it) as the one value of ``{"stored text": ...}``, shown as text."""
+    return {"stored text": value} if isinstance(value, str) else value
 
 
 def _pairs(values: dict[str, Any]) -> pd.DataFrame:

@@ -51,6 +51,7 @@ class TimeTravelView(pn.viewable.Viewer):
         self.player.link(self.version, value="value", bidirectional=True)
         self.title = note("No stream picked.")
         self.state_pane = json_pane()
+        self.state_note = note("")
         self.event_pane = json_pane()
         self.diff_table = table()
         self.changes_table = table()
@@ -70,7 +71,11 @@ class TimeTravelView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         finder = pn.Row(self.field, self.operator, self.value, self.jump, self.jump_result)
         step = pn.Column(
-            "### State", self.state_pane, "### Diff to the previous version", self.diff_table
+            "### State",
+            self.state_note,
+            self.state_pane,
+            "### Diff to the previous version",
+            self.diff_table,
         )
         cause = pn.Column("### The event", self.event_pane)
         return pn.Column(
@@ -106,7 +111,10 @@ class TimeTravelView(pn.viewable.Viewer):
             self.stream_input.value = label
         how = f"rebuilt by {aggregate.__name__}" if aggregate else "merged payloads"
         last = self.timeline.last_version
-        say(self.title, f"{label}: versions 0 to {last} ({how})")
+        undecodable = list(self.timeline.undecodable())
+        versions = "version" if len(undecodable) == 1 else "versions"
+        cannot = f"; undecodable: {versions} {str(undecodable)[1:-1]}" if undecodable else ""
+        say(self.title, f"{label}: versions 0 to {last} ({how}{cannot})")
         # A long stream: plot a few thousand points, and list the changes near the slider.
         self.states = self.timeline.states(every=max(1, last // PLOT_POINTS))
         self.field.options = state_fields(self.states)
@@ -125,14 +133,24 @@ class TimeTravelView(pn.viewable.Viewer):
         timeline = self.timeline
         if timeline is None or version > timeline.last_version:
             return
-        self.state_pane.object = timeline.at(version)
-        show(self.changes_table, timeline.changes(max(1, version - CHANGES_SHOWN + 1), version))
         if version == 0:
             self.event_pane.object = {"version": 0, "note": "the state before any event"}
-            show(self.diff_table, timeline.diff(0, 0).to_frame())
+        else:
+            self.event_pane.object = timeline.event(version)
+        try:  # an aggregate cannot fold past an undecodable event: say so, show the event
+            state = timeline.at(version)
+            diff = timeline.diff(max(version - 1, 0), version).to_frame()
+            changes = timeline.changes(max(1, version - CHANGES_SHOWN + 1), version)
+        except WorkbenchError as error:
+            say(self.state_note, str(error))
+            self.state_pane.object = {}
+            show(self.diff_table, pd.DataFrame())
+            show(self.changes_table, pd.DataFrame())
             return
-        self.event_pane.object = timeline.event(version)
-        show(self.diff_table, timeline.diff(version - 1, version).to_frame())
+        say(self.state_note, "")
+        self.state_pane.object = state
+        show(self.diff_table, diff)
+        show(self.changes_table, changes)
 
     def _jump(self, _: object) -> None:
         if self.timeline is None or not self.field.value:
