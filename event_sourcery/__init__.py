@@ -84,6 +84,7 @@ from event_sourcery.storage.outbox import OutboxStorage
 from event_sourcery.storage.protocol import NewEvent, Storage
 from event_sourcery.storage.reading import Horizon, ReadFilter
 from event_sourcery.storage.sql.storage import SqlStorage
+from event_sourcery.stored_time import UnreadableTime
 from event_sourcery.streams import StreamId
 from event_sourcery.subscriptions import (
     Listener,
@@ -172,6 +173,7 @@ __all__ = [
     "UndecodableEvent",
     "UnhandledEvent",
     "UnknownEventType",
+    "UnreadableTime",
     "UnsupportedSchemaVersion",
     "UnsupportedURL",
     "Upcaster",

@@ -11,8 +11,7 @@ from uuid import UUID
 import orjson
 import pandas as pd
 
-from event_sourcery import RawEvent, collector_paused
-from event_sourcery.stored_time import UnreadableTime
+from event_sourcery import RawEvent, UnreadableTime, collector_paused
 from workbench.flatten import flatten_columns
 
 ENVELOPE_COLUMNS = (

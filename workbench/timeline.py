@@ -12,8 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
-from event_sourcery import Event, RawEvent, StreamId
-from event_sourcery.stored_time import UnreadableTime
+from event_sourcery import Event, RawEvent, StreamId, UnreadableTime
 from workbench.diff import Change, Diff, diff
 from workbench.errors import CannotFoldPast, StateNotFound
 from workbench.flatten import flatten
