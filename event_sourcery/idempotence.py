@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 
 from event_sourcery.errors import DuplicateEventId
 from event_sourcery.records import RawEvent
@@ -65,7 +66,13 @@ def _difference(
     if (raw.type, raw.schema_version) != (new.type, new.schema_version):
         stored, given = (raw.type, raw.schema_version), (new.type, new.schema_version)
         return "is stored as {} v{}, not {} v{}".format(*stored, *given)
-    # PostgreSQL keeps JSONB, which spaces and orders keys its own way: compare documents.
-    if raw.data_json != new.data_json and json.loads(raw.data_json) != json.loads(new.data_json):
+    if raw.data_json != new.data_json and _document(raw.data_json) != _document(new.data_json):
         return "is stored with a different payload"
     return None
+
+
+def _document(text: str) -> object:
+    """JSON text as a value to compare: PostgreSQL's JSONB spaces and orders keys its own
+    way and prints numbers as decimals (6.02e23 as 602000000000000000000000), so numbers
+    are read as Decimals, equal when their values are."""
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)

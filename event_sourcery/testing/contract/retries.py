@@ -15,7 +15,7 @@ from event_sourcery.records import Envelope, Recorded
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.backend import Backend
 from event_sourcery.testing.contract.base import BaseContract, deposits
-from event_sourcery.testing.events import Deposited, Opened
+from event_sourcery.testing.events import Deposited, Measured, Opened
 from event_sourcery.versioning import ANY, NO_VERSIONING
 
 
@@ -41,6 +41,17 @@ class RetryContract(BaseContract):
 
         assert store.load_stream(stream) == stored
         assert uuids_everywhere(store) == [e.uuid for e in batch]
+
+    @pytest.mark.parametrize("value", [0.1, 1e16, 6.02214076e23, 1e300, -2.5e-300])
+    def test_a_retry_of_a_float_payload_succeeds_however_the_backend_prints_numbers(
+        self, store: EventStore, value: float
+    ) -> None:
+        stream, batch = uuid4(), [Envelope(event=Measured(value=value))]
+        store.append(*batch, stream_id=stream)
+
+        store.append(*batch, stream_id=stream)
+
+        assert [e.uuid for e in store.load_stream(stream)] == [batch[0].uuid]
 
     def test_a_retry_after_others_appended_to_the_stream_still_succeeds(
         self, store: EventStore
