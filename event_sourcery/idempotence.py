@@ -26,12 +26,13 @@ def already_appended(
     ``stream``, one after the other from the expected version, with the same type, schema
     version and payload (context and time may differ: enrichers stamp them anew).
 
-    False when none of them is stored (the refusal stands). Raises DuplicateEventId when
-    some are stored but not as this append would have stored them.
+    False when the first is not stored (the refusal stands). Raises DuplicateEventId when
+    it is but the batch is not stored as this append would have stored it.
     """
-    stored = [storage.event(new.uuid) for new in events]
-    if all(raw is None for raw in stored):
+    head = storage.event(events[0].uuid)
+    if head is None:  # a real conflict (one look, not one per event): the refusal stands
         return False
+    stored = [head, *(storage.event(new.uuid) for new in events[1:])]
     first = _first_version(expected, stored[0])
     for offset, (new, raw) in enumerate(zip(events, stored, strict=True)):
         want = None if first is None else first + offset
