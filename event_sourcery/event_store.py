@@ -86,7 +86,7 @@ class EventStore(WholeStoreReads):
         """
         if not events:
             raise NoEventsToAppend
-        stream = StreamId.of(stream_id)
+        stream = StreamId.to_append(stream_id)
         expected = ExpectedVersion.of(expected_version)
         new_events = encode(events, self.registry, context, self.enrichers)
         if len({new.uuid for new in new_events}) != len(new_events):

@@ -62,6 +62,16 @@ class StreamId:
         raise InvalidStreamId(f"stream_id={value!r} ({type(value).__name__}) is not a stream id")
 
     @classmethod
+    def to_append(cls, value: UUID | StreamId) -> StreamId:
+        """``of``, and the checks of ``__init__`` again: an append may create the stream,
+        and a StreamId taken from a row (``stored``) was never checked."""
+        stream = cls.of(value)
+        for label, text in (("name", stream.name), ("category", stream.category)):
+            if text is not None:
+                _check_text(label, text)
+        return stream
+
+    @classmethod
     def stored(cls, uuid: UUID, name: str | None, category: str | None) -> StreamId:
         """The stream id a stored row holds, taken as it is: no check of the name or
         category (those are for what callers pass), so that a row another tool wrote (an

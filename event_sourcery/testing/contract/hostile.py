@@ -171,6 +171,22 @@ class HostileInputContract(BaseContract):
         assert "pass a uuid.UUID or a StreamId" in str(caught.value)
         assert store.streams() == []
 
+    @pytest.mark.parametrize(
+        ("name", "category", "problem"),
+        [
+            ("a\x00b", None, "NUL"),
+            ("", None, "empty"),
+            ("ok", "\ud800", "surrogate"),
+        ],
+    )
+    def test_a_stream_id_read_from_a_row_is_checked_again_before_an_append(
+        self, store: EventStore, name: str, category: str | None, problem: str
+    ) -> None:
+        unchecked = StreamId.stored(uuid4(), name, category)  # as a foreign row gives it
+        with pytest.raises(InvalidStreamId, match=problem):
+            store.append(Noted(text="x"), stream_id=unchecked)
+        assert store.streams() == []
+
     def test_a_10_mb_payload_round_trips(self, store: EventStore) -> None:
         printable = "".join(map(chr, range(0x20, 0x7F)))
         text = (printable * (10 * 2**20 // len(printable) + 1))[: 10 * 2**20]  # 10 MiB
