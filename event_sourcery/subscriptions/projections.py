@@ -67,6 +67,8 @@ class Projection:
         self._types = None if types is None else tuple(types)
         self._categories = None if categories is None else tuple(categories)
         self._batch_size = batch_size
+        self._handling = False
+        """Whether the error at hand came from the handler (see ``run``)."""
 
     @property
     def position(self) -> int:
@@ -95,7 +97,7 @@ class Projection:
                 try:
                     self.run_once()
                 except Exception as error:
-                    if not is_transient(error):
+                    if not is_transient(error, raised_by_handler=self._handling):
                         raise
                     outage.failed(error)
                     stop.wait(poll_interval)
@@ -128,13 +130,16 @@ class Projection:
     def _apply_batch(self) -> tuple[int, bool]:
         # Read before the unit opens: the unit's transaction is a writer in flight, and
         # readers of the whole store wait for writers in flight.
+        self._handling = False
         start = self.store.storage.checkpoint(self.name)
         page = self._read(start, self._batch_size)
         with self.store.storage.checkpointed(self.name) as unit:
             if unit.position != start:  # another run moved on meanwhile: look again
                 return 0, True
             for recorded in page.events:
+                self._handling = True
                 self.handler(recorded, unit.session)
+                self._handling = False
             # Past what the filters left out (or was deleted), up to what was safe to read.
             unit.position = page.position
             return len(page.events), len(page.events) == self._batch_size

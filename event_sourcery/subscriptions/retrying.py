@@ -15,11 +15,32 @@ from event_sourcery.errors import StoreBusy, StoreUnavailable
 log = logging.getLogger("event_sourcery.subscriptions")
 
 
-def is_transient(error: BaseException) -> bool:
-    """True for a database that did not answer or refused for the moment: worth a retry."""
-    if isinstance(error, StoreUnavailable | StoreBusy | OperationalError):
+_MOMENTARY_CLASSES = ("08", "40", "53", "57")
+"""SQLSTATE classes of a refusal of the moment: connection exceptions, serialization
+failures and deadlocks, insufficient resources, operator intervention (a shutdown)."""
+
+
+def is_transient(error: BaseException, *, raised_by_handler: bool = False) -> bool:
+    """True for a database that did not answer or refused for the moment: worth a retry.
+
+    What a handler raised is retried only when it is plainly of the moment (a lost
+    connection, a lock, a deadlock, a serialization failure): on SQLite a mistake in the
+    handler's own SQL ("no such table") is an ``OperationalError`` too, and retrying a
+    mistake would loop for ever."""
+    if isinstance(error, StoreUnavailable | StoreBusy):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    return not raised_by_handler or _momentary(error)
+
+
+def _momentary(error: OperationalError) -> bool:
+    state = getattr(error.orig, "sqlstate", None)
+    if isinstance(state, str):  # PostgreSQL
+        return state.startswith(_MOMENTARY_CLASSES) or state == "55P03"  # lock not available
+    return "locked" in str(error.orig)  # SQLite: "database is locked", "table is locked"
 
 
 class Outage:
