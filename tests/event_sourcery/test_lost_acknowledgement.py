@@ -119,6 +119,10 @@ def _set_standbys(cluster: PrivatePostgres, value: str, shown: str) -> None:
         return row is not None and row[0] == shown
 
     _wait_for(applied)
+    # Whether commits wait is the checkpointer's to say, once it has read the new setting;
+    # it reads pending settings before it runs a checkpoint, so this one makes it current.
+    with psycopg.connect(_dsn(cluster), autocommit=True) as admin:
+        admin.execute("CHECKPOINT")
 
 
 def _pid_waiting_for_sync_rep(cluster: PrivatePostgres, application_name: str) -> int:
