@@ -6,6 +6,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import make_url
@@ -121,7 +122,7 @@ def first_line(error: BaseException, *, with_type: bool = True) -> str:
 
 
 def secrets(args: argparse.Namespace) -> list[str]:
-    """The passwords of the URLs given, as typed and decoded."""
+    """The passwords given: of the URLs, as typed and decoded, and ``--basic-auth``'s."""
     found: list[str] = []
     for name in ("url", "replay_to"):
         value = getattr(args, name, None)
@@ -133,12 +134,14 @@ def secrets(args: argparse.Namespace) -> list[str]:
             continue
         if password:
             found += [password, unquote(password)]
+    login = getattr(args, "basic_auth", None)
+    if isinstance(login, str) and not Path(login).is_file():  # a password, not a users file
+        found.append(login)
     return [secret for secret in found if len(secret) >= 3]
 
 
 def masked(line: str, secrets: Sequence[str]) -> str:
     """``line`` with every URL's password and every one of ``secrets`` shown as ``***``."""
-    line = _PASSWORD_IN_URL.sub(r"\1***\3", line)
-    for secret in sorted(secrets, key=len, reverse=True):
+    for secret in sorted(secrets, key=len, reverse=True):  # first: a password may hold "@"
         line = line.replace(secret, "***")
-    return line
+    return _PASSWORD_IN_URL.sub(r"\1***\3", line)

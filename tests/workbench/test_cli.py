@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from workbench import cli
+from workbench import cli, cli_errors
 from workbench.dashboard.server import websocket_origins
 from workbench.demo import build_demo
 
@@ -110,6 +110,9 @@ def in_process_cases(folder: Path, store: str) -> dict[str, Case]:
         ),
         "--basic-auth file that is not there": Case(
             (*serve, "--basic-auth", str(folder / "users" / "missing.json")), 2, "no such file"
+        ),
+        "--basic-auth password holding a slash": Case(
+            (*serve, "--basic-auth", f"kQ3/{SECRET}=="), 2, "must be given in a JSON users file"
         ),
         "origin given as a URL": Case(
             (*serve, "--allow-websocket-origin", "https://dash.example/"), 2, "is not HOST[:PORT]"
@@ -260,3 +263,10 @@ def test_serving_beyond_this_machine_warns_without_a_login_or_named_origins(
     monkeypatch.setenv("BOKEH_ALLOW_WS_ORIGIN", "*")
     [overridden] = warnings()
     assert overridden.startswith("BOKEH_ALLOW_WS_ORIGIN is set")
+
+
+def test_a_url_password_holding_an_at_sign_is_masked_whole() -> None:
+    url = f"postgresql://me:a@{SECRET}@db/x"
+    args = cli.build_parser().parse_args(["serve", url])
+    line = cli_errors.masked(f"cannot open {url}", cli_errors.secrets(args))
+    assert line == "cannot open postgresql://me:***@db/x"

@@ -50,8 +50,13 @@ def basic_auth(value: str) -> str | dict[str, str]:
     if path.exists() and not path.is_file():
         raise InvalidFilter(f"--basic-auth {value}: not a file")
     if not path.exists():
-        if path.suffix == ".json" or "/" in value:
+        if path.suffix == ".json":
             raise InvalidFilter(f"--basic-auth {value}: no such file")
+        if "/" in value:  # a path to a file that is not there, or a password: echo neither
+            raise InvalidFilter(
+                "--basic-auth: no users file at the path given; a password holding '/' "
+                'must be given in a JSON users file ({"user": "password"})'
+            )
         return value
     try:
         users = json.loads(path.read_text())
