@@ -14,7 +14,7 @@ from event_sourcery.event_store import EventStore
 from event_sourcery.records import Envelope, Recorded
 from event_sourcery.streams import StreamId
 from event_sourcery.testing.backend import Backend
-from event_sourcery.testing.contract.base import BaseContract, deposits
+from event_sourcery.testing.contract.base import BaseContract, caller_transaction, deposits
 from event_sourcery.testing.events import Deposited, Measured, Opened
 from event_sourcery.versioning import ANY, NO_VERSIONING
 
@@ -155,3 +155,25 @@ class RetryContract(BaseContract):
 
         assert [entry.event_uuid for entry in store.outbox.entries()] == [e.uuid for e in batch]
         assert [recorded.uuid for recorded in heard] == [e.uuid for e in batch]
+
+    @pytest.mark.parametrize("expected", [0, ANY, NO_VERSIONING])
+    def test_in_the_callers_transaction_a_retry_succeeds_and_leaves_it_usable(
+        self, backend: Backend, expected: Any
+    ) -> None:
+        stream, batch = uuid4(), envelopes(1, 2)
+        with caller_transaction(backend) as tx:
+            tx.store.append(*batch, stream_id=stream, expected_version=expected)
+            tx.commit()
+        with caller_transaction(backend) as tx:
+            tx.store.append(*batch, stream_id=stream, expected_version=expected)  # the retry
+            with pytest.raises(DuplicateEventId):  # refused, and the transaction goes on
+                tx.store.append(
+                    Envelope(event=Deposited(amount=9), uuid=batch[0].uuid),
+                    stream_id=stream,
+                    expected_version=expected,
+                )
+            tx.store.append(Deposited(amount=3), stream_id=uuid4())
+            tx.commit()
+        store = backend.open()
+        assert [e.uuid for e in store.load_stream(stream)] == [e.uuid for e in batch]
+        assert len(store.read_all()) == 3
