@@ -72,11 +72,12 @@ class Subscription(Iterator[list[Recorded[Event]]]):
                 if not self._sleep(idle_since):
                     break
             except Exception as error:
-                if not is_transient(error):
-                    raise
-                self._outage.failed(error)
-                if not self._back_off(idle_since):
-                    raise
+                if is_transient(error):
+                    self._outage.failed(error)
+                    if self._back_off(idle_since):
+                        continue
+                self._waiter.close()  # no connection held while the caller decides
+                raise
         self.close()
         raise StopIteration
 

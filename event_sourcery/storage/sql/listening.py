@@ -28,9 +28,14 @@ class Listener:
     def _listen(self) -> None:
         pooled = self._engine.raw_connection()
         pooled.detach()  # it stays LISTENing: never hand it back to the pool
-        driver: Any = pooled.dbapi_connection
-        driver.autocommit = True
-        driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        try:
+            driver: Any = pooled.dbapi_connection
+            driver.autocommit = True
+            driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                pooled.close()  # detached: nobody else would close it
+            raise
         self._pooled = pooled
 
     def wait(self, seconds: float) -> bool:
