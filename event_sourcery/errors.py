@@ -424,10 +424,11 @@ class ConnectionFailed(StoreUnavailable, OperationalError):
             message = (
                 f"the connection to the event store database at {where} broke {during} "
                 f"({reason}): the outcome is unknown, the write may or may not be stored. "
-                "Retrying an append is safe with the same event uuids "
+                "If it was an append, retrying it is safe with the same event uuids "
                 "(Envelope(event, uuid=...)) and the same expected_version: if the first "
-                "attempt was stored, the retry stores nothing twice and returns. The next "
-                "call reconnects by itself"
+                "attempt was stored, the retry stores nothing twice and returns (an "
+                "outbox relay redelivers what it cannot tell was recorded). The next call "
+                "reconnects by itself"
             )
         else:
             message = (

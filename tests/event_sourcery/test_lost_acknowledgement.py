@@ -84,7 +84,7 @@ def test_an_append_whose_commit_reply_was_lost_is_retried_safely(
     assert getattr(error, "outcome_unknown", None) is True
     assert "broke while committing" in str(error)
     assert "the outcome is unknown" in str(error)
-    assert "Retrying an append is safe with the same event uuids" in str(error)
+    assert "If it was an append, retrying it is safe with the same event uuids" in str(error)
     stored = [raw.uuid for raw in store.load_stream_raw(stream)]
     assert stored == [*before, *(e.uuid for e in batch)]  # the server did commit
 
