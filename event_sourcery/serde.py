@@ -161,10 +161,11 @@ def _undecodable(raw: RawEvent, part: str, error: Exception, snapshot: bool) -> 
     """The error naming ``raw`` whose ``part`` (payload or context) could not be read."""
     if isinstance(error, ValidationError):
         reason = _reason(error, part)
-    elif isinstance(error, TypeError):
-        stored = raw.data_json if part == "payload" else raw.context_json
+    elif isinstance(error, TypeError) and not isinstance(
+        stored := raw.data_json if part == "payload" else raw.context_json, str | bytes
+    ):
         reason = f"{part}: the stored value is a {type(stored).__name__}, not JSON text"
-    else:
+    else:  # an upcaster's failure, or a TypeError of the class's own validators
         reason = str(error)
     return UndecodableEvent(
         raw.stream_id, raw.version, raw.position, raw.type, reason, snapshot=snapshot, uuid=raw.uuid
