@@ -244,6 +244,8 @@ class _PooledUnit:
         disconnect, every other one the pool made before it (they are as stale: a restart
         kills them all), each replaced when next checked out; so one call fails, not one
         per pooled connection."""
+        # Pool._invalidate is what SQLAlchemy itself calls on a disconnect (2.0 and 2.1
+        # alike; test_connection_loss.py runs on both in `make test`).
         self._engine.pool._invalidate(self._connection, error)
 
     def _lost(self, error: DBAPIError) -> ConnectionFailed:
