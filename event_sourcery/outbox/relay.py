@@ -280,14 +280,10 @@ class OutboxRelay:
         poll_interval: float,
     ) -> Waiter | None:
         """Sleep up to ``poll_interval`` (woken by an append where ``waiter`` listens; a
-        waiter listens again by itself when its connection breaks). If the listening
-        connection cannot be had (the database is down), sleep by the clock and try again
-        next time. Returns the waiter to use next."""
+        waiter listens again by itself when the database is back). Returns the waiter to
+        use next."""
         if sleeper is None and waiter is not None:
-            try:
-                sleeper = waiter(poll_interval)
-            except Exception as error:  # the driver's own error, as the pool hands it on
-                log.warning("outbox relay %s: cannot listen yet: %s", self.relay_id, error)
+            sleeper = waiter(poll_interval)
         if sleeper is None:
             stop.wait(poll_interval)
         else:
