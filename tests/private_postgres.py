@@ -12,7 +12,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from tests.ports import free_port
 
 _BIN_DIRS = "/usr/lib/postgresql/*/bin"
 _SETTINGS = (
@@ -51,13 +52,6 @@ def find_bin_dir() -> Path:
 def _major(path: str) -> int:
     version = Path(path).parent.name
     return int(version) if version.isdigit() else 0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class PrivatePostgres:

@@ -19,6 +19,7 @@ from typing import ClassVar
 import pytest
 
 from event_sourcery import Envelope, Event, EventRegistry, StreamId, connect
+from tests.ports import free_port
 from workbench.demo import DemoSummary, build_demo
 
 STARTUP_SECONDS = 60
@@ -73,7 +74,7 @@ def serving(url: str, *options: str, log: Path) -> Iterator[str]:
 @contextmanager
 def served_process(url: str, *options: str, log: Path) -> Iterator[Served]:
     """As ``serving``, but the whole ``Served`` (for tests of the process and its socket)."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "workbench", "serve", url, "--app", "workbench.demo"]
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -120,13 +121,6 @@ def _address(hexed: str) -> str:
     """An address as ``/proc/net/tcp*`` shows it (32-bit words in host byte order)."""
     words = [bytes.fromhex(hexed[i : i + 8])[::-1] for i in range(0, len(hexed), 8)]
     return str(ipaddress.ip_address(b"".join(words)))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_for(port: int, server: subprocess.Popen[bytes], log: Path) -> None:

@@ -15,18 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
 from workbench.demo import DemoSummary
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    port = _free_port()
+    port = free_port()
     yield from _running(
         [sys.executable, "-m", "workbench", "serve", *args, "--port", str(port)], port
     )
@@ -102,7 +96,7 @@ def test_a_url_without_a_store_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_panel_serve_runs_the_app_module_with_its_arguments(
     demo_url: tuple[str, DemoSummary],
 ) -> None:
-    port = _free_port()
+    port = free_port()
     panel = str(Path(sys.executable).with_name("panel"))
     app = str(Path(__file__).resolve().parents[3] / "workbench" / "dashboard" / "app.py")
     command = [panel, "serve", app, "--port", str(port), "--args", demo_url[0]]
