@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from event_sourcery import (
     EntryStatus,
     Event,
+    EventStore,
     Projection,
     Recorded,
     StoreUnavailable,
@@ -97,11 +98,7 @@ def test_an_outbox_relay_keeps_delivering_after_its_connections_are_dropped(
         def publish(record: Recorded[Event]) -> None:
             sent.append(record.position)
 
-        relay = threading.Thread(
-            target=relays.outbox.run,
-            args=(publish,),
-            kwargs={"poll_interval": 0.05, "stop_event": stop, "handle_signals": False},
-        )
+        relay = _relay(relays, publish, stop, poll_interval=0.05)
         relay.start()
         try:
             for version in range(3):
@@ -210,11 +207,7 @@ def test_an_outbox_relay_keeps_delivering_across_a_restart(
             entries = store.outbox.entries(stream=stream)
             return sum(entry.status is EntryStatus.DELIVERED for entry in entries)
 
-        relay = threading.Thread(
-            target=store.outbox.run,
-            args=(publish,),
-            kwargs={"poll_interval": 0.1, "stop_event": stop, "handle_signals": False},
-        )
+        relay = _relay(store, publish, stop)
         relay.start()
         try:
             for version in range(3):
@@ -316,11 +309,7 @@ def test_a_relay_and_a_subscription_started_while_the_server_is_down_wait_for_it
                 received.extend(record.position for record in batch)
 
         loops = [
-            threading.Thread(
-                target=store.outbox.run,
-                args=(lambda record: sent.append(record.position),),
-                kwargs={"poll_interval": 0.1, "stop_event": stop, "handle_signals": False},
-            ),
+            _relay(store, lambda record: sent.append(record.position), stop),
             threading.Thread(target=follow),
         ]
         server.stop()
@@ -339,6 +328,20 @@ def test_a_relay_and_a_subscription_started_while_the_server_is_down_wait_for_it
                 loop.join(30)
         assert not any(loop.is_alive() for loop in loops)
         assert "OutboxSchemaOutdated" not in caplog.text
+
+
+def _relay(
+    store: EventStore,
+    publish: Callable[[Recorded[Event]], object],
+    stop: threading.Event,
+    poll_interval: float = 0.1,
+) -> Thread:
+    """A thread (not started) running ``store``'s outbox relay until ``stop`` is set."""
+    return Thread(
+        target=store.outbox.run,
+        args=(publish,),
+        kwargs={"poll_interval": poll_interval, "stop_event": stop, "handle_signals": False},
+    )
 
 
 def _call(failed: dict[str, BaseException], label: str, call: Callable[[], object]) -> Thread:
