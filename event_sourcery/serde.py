@@ -34,6 +34,7 @@ from event_sourcery.json_checks import (
     may_hold_lossy_floats,
     nul_at,
 )
+from event_sourcery.quoting import quoted
 from event_sourcery.records import Envelope, RawEvent, Recorded, RecordedSnapshot
 from event_sourcery.registry import EventRegistry
 from event_sourcery.storage.protocol import NewEvent
@@ -97,9 +98,8 @@ def _type_name(registry: EventRegistry, cls: type[Event]) -> str:
     else:
         _storable_names.add(name)
         return name
-    shown = repr(name) if len(name) <= 60 else f"{name[:60]!r}..."
     raise InvalidEnvelope(
-        f"the event type name {shown} of {cls.__qualname__} {problem}: give the class a "
+        f"the event type name {quoted(name)} of {cls.__qualname__} {problem}: give the class a "
         f"shorter __event_name__ (or register it under one)"
     )
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from event_sourcery.quoting import quoted
+
 
 class UnreadableTime(datetime):
     """A stored time that is not one: the earliest moment (``datetime.min`` in UTC, so that
@@ -24,7 +26,7 @@ class UnreadableTime(datetime):
     def problem(self) -> str:
         """What is wrong with it, as errors and the workbench say it."""
         return (
-            f"created_at: the stored time {_shown(self.stored)} is not a time (ISO 8601 text "
+            f"created_at: the stored time {quoted(self.stored)} is not a time (ISO 8601 text "
             "with an offset, as the store writes); fix the row with SQL"
         )
 
@@ -48,8 +50,3 @@ def time_from_text(value: Any) -> datetime:
     except (TypeError, ValueError):
         return UnreadableTime(value)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _shown(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4, uuid5
 
 from event_sourcery.errors import InvalidStreamId
+from event_sourcery.quoting import quoted
 
 # Names map to uuids through uuid5 in this namespace, so a name always reaches one stream.
 STREAM_NAMESPACE = UUID("5b0a2a52-7c6e-4f0e-9a3c-0e1d7a3f6b21")
@@ -125,12 +126,12 @@ def _check_text(label: str, text: object) -> None:
     if not text:
         raise InvalidStreamId(f"StreamId {label} is empty")
     if "\x00" in text:
-        raise InvalidStreamId(f"StreamId {label}={_shown(text)} holds a NUL character (\\x00)")
+        raise InvalidStreamId(f"StreamId {label}={quoted(text)} holds a NUL character (\\x00)")
     try:
         text.encode()
     except UnicodeEncodeError:
         raise InvalidStreamId(
-            f"StreamId {label}={_shown(text)} holds a lone surrogate, which is not UTF-8"
+            f"StreamId {label}={quoted(text)} holds a lone surrogate, which is not UTF-8"
         ) from None
 
 
@@ -141,20 +142,13 @@ def _check_size(stream: StreamId) -> None:
         size = len(name.encode())
         if size > MAX_NAME_BYTES:
             raise InvalidStreamId(
-                f"StreamId name={_shown(name)} is {size} bytes long in UTF-8, over {MAX_NAME_BYTES}"
+                f"StreamId name={quoted(name)} is {size} bytes long in UTF-8, over {MAX_NAME_BYTES}"
             )
     if category is not None and len(category) > MAX_CATEGORY_CHARS:
         raise InvalidStreamId(
-            f"StreamId category={_shown(category)} is {len(category)} characters long, "
+            f"StreamId category={quoted(category)} is {len(category)} characters long, "
             f"over {MAX_CATEGORY_CHARS}"
         )
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    """``text`` as messages quote it: its repr, cut short when long."""
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _restore(uuid: UUID, name: str | None, category: str | None) -> StreamId:
